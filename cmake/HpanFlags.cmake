@@ -1,0 +1,19 @@
+# One INTERFACE target carries the project's compile flags and warnings; every
+# target of ours links it PRIVATE.
+add_library(hpan_flags INTERFACE)
+target_compile_options(hpan_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  -fstack-protector-strong)
+target_compile_definitions(hpan_flags INTERFACE _FORTIFY_SOURCE=2)
+if(HPAN_WERROR)
+  target_compile_options(hpan_flags INTERFACE -Werror)
+endif()
+if(HPAN_SANITIZE)
+  target_compile_options(hpan_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=undefined)
+  target_link_options(hpan_flags INTERFACE -fsanitize=address,undefined)
+endif()
+# The include root is the repository root: #include "crypto/keys.h".
+target_include_directories(hpan_flags INTERFACE ${PROJECT_SOURCE_DIR})
