@@ -1,0 +1,206 @@
+#include "alerts/store.h"
+
+#include <array>
+#include <string_view>
+
+namespace hpan::alerts {
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Append only; never edit one
+// that has shipped.
+constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
+    // 1: notices, versions, bodies, outbox, audit log, checkpoints.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE notice_sequence (
+  year INTEGER PRIMARY KEY,
+  last INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE notices (
+  id                     TEXT PRIMARY KEY,
+  state                  TEXT NOT NULL CHECK (state IN
+                           ('draft','approved','notified','active','revoked','withdrawn','purged')),
+  content                TEXT NOT NULL,          -- normalised JSON (personal data)
+  subject_regulator      TEXT NOT NULL DEFAULT '',
+  subject_number         TEXT NOT NULL DEFAULT '',
+  subject_name_key       TEXT NOT NULL DEFAULT '',
+  subject_dob            TEXT NOT NULL DEFAULT '',
+  created_at             INTEGER NOT NULL,
+  created_by             TEXT NOT NULL,
+  created_uid            INTEGER NOT NULL,
+  approved_at            INTEGER,
+  approved_by            TEXT,
+  informed_at            INTEGER,
+  representation_ends_at INTEGER,
+  issued_at              INTEGER,
+  urgent                 INTEGER NOT NULL DEFAULT 0,
+  urgent_reason          TEXT NOT NULL DEFAULT '',
+  next_review_due        TEXT,                   -- London calendar date
+  last_reviewed_at       INTEGER,
+  revoked_at             INTEGER,
+  revocation_reason      TEXT NOT NULL DEFAULT '',
+  withdrawn_at           INTEGER,
+  withdrawal_reason      TEXT NOT NULL DEFAULT '',
+  purge_after            INTEGER,
+  purged_at              INTEGER,
+  current_version        INTEGER NOT NULL DEFAULT 0,
+  pending_action         TEXT,                   -- JSON: a change awaiting its checker
+  updated_at             INTEGER NOT NULL
+) STRICT;
+CREATE INDEX notices_by_registration ON notices(subject_regulator, subject_number);
+CREATE INDEX notices_by_name ON notices(subject_name_key, subject_dob);
+CREATE INDEX notices_by_state ON notices(state);
+
+CREATE TABLE notice_versions (
+  notice_id    TEXT NOT NULL REFERENCES notices(id),
+  version      INTEGER NOT NULL,
+  type         TEXT NOT NULL CHECK (type IN ('issued','updated','revoked')),
+  content      TEXT NOT NULL,                    -- normalised JSON at this version
+  content_hash TEXT NOT NULL,                    -- hex SHA-256 of the canonical content
+  created_at   INTEGER NOT NULL,
+  maker        TEXT NOT NULL,
+  checker      TEXT NOT NULL,
+  PRIMARY KEY (notice_id, version)
+) STRICT;
+
+CREATE TABLE bodies (
+  id             TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  region         TEXT NOT NULL DEFAULT '',
+  regulator      TEXT NOT NULL DEFAULT '',       -- for kind 'regulator': GMC, GDC, ...
+  webhook_url    TEXT NOT NULL DEFAULT '',
+  webhook_secret TEXT NOT NULL DEFAULT '',       -- base64; '' when none
+  emails         TEXT NOT NULL DEFAULT '[]',     -- JSON array
+  public_key     TEXT NOT NULL,                  -- base64 X25519
+  fingerprint    TEXT NOT NULL,
+  receives       TEXT NOT NULL CHECK (receives IN ('all','selected')),
+  state          TEXT NOT NULL CHECK (state IN ('active','suspended','removed')),
+  added_at       INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE outbox (
+  delivery_id     TEXT PRIMARY KEY,
+  notice_id       TEXT NOT NULL REFERENCES notices(id),
+  version         INTEGER NOT NULL,
+  body_id         TEXT NOT NULL REFERENCES bodies(id),
+  channel         TEXT NOT NULL CHECK (channel IN ('webhook','email')),
+  address         TEXT NOT NULL,                 -- URL or email address at queue time
+  message_type    TEXT NOT NULL CHECK (message_type IN ('issued','updated','revoked')),
+  state           TEXT NOT NULL CHECK (state IN
+                    ('pending','in_flight','delivered','failed','dead','cancelled')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  delivered_at    INTEGER,
+  FOREIGN KEY (notice_id, version) REFERENCES notice_versions(notice_id, version)
+) STRICT;
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_by_notice ON outbox(notice_id, version);
+CREATE INDEX outbox_by_body ON outbox(body_id, state);
+
+CREATE TABLE delivery_attempts (
+  delivery_id TEXT NOT NULL REFERENCES outbox(delivery_id),
+  attempt     INTEGER NOT NULL,
+  at          INTEGER NOT NULL,
+  outcome     TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (delivery_id, attempt)
+) STRICT;
+
+CREATE TABLE reviews (
+  notice_id  TEXT NOT NULL REFERENCES notices(id),
+  at         INTEGER NOT NULL,
+  by_user    TEXT NOT NULL,
+  outcome    TEXT NOT NULL,
+  next_due   TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,                 -- 0-based leaf index
+  record    TEXT NOT NULL,                       -- canonical JSON, no personal data
+  leaf_hash BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE checkpoints (
+  size       INTEGER PRIMARY KEY,
+  note       TEXT NOT NULL,                      -- C2SP signed note
+  created_at INTEGER NOT NULL
+) STRICT;
+)sql",
+};
+
+}  // namespace
+
+Result<Store> Store::open(const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec)
+    return make_error("storage_error",
+                      "cannot create state folder " + state_dir.string() + ": " + ec.message());
+  return open_file((state_dir / "hpand.sqlite").string());
+}
+
+Result<Store> Store::open_file(const std::string& path) {
+  HPAN_TRY_ASSIGN(db, sql::Database::open(path));
+  return migrate(std::move(db));
+}
+
+Result<Store> Store::migrate(sql::Database db) {
+  HPAN_TRY_ASSIGN(stmt, db.prepare("PRAGMA user_version"));
+  HPAN_TRY_ASSIGN(has_row, stmt->step());
+  const int current = has_row ? static_cast<int>(stmt->column_int(0)) : 0;
+  stmt->reset();
+  if (current > kSchemaVersion) {
+    return make_error("schema_too_new",
+                      "the database has schema version " + std::to_string(current) +
+                          " but this hpand understands up to " + std::to_string(kSchemaVersion) +
+                          "; run a newer hpand or restore a backup");
+  }
+  for (int v = current + 1; v <= kSchemaVersion; ++v) {
+    HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(db));
+    HPAN_TRY(db.exec(kMigrations[static_cast<std::size_t>(v - 1)]));
+    HPAN_TRY(db.exec("PRAGMA user_version = " + std::to_string(v)));
+    HPAN_TRY(tx.commit());
+  }
+  return Store(std::move(db), kSchemaVersion);
+}
+
+Result<std::string> Store::integrity_check() {
+  HPAN_TRY_ASSIGN(stmt, db_.prepare("PRAGMA integrity_check"));
+  std::string out;
+  while (true) {
+    HPAN_TRY_ASSIGN(row, stmt->step());
+    if (!row) break;
+    if (!out.empty()) out += "\n";
+    out += stmt->column_text(0);
+  }
+  return out;
+}
+
+Result<std::string> Store::get_meta(std::string_view key) {
+  HPAN_TRY_ASSIGN(stmt, db_.prepare("SELECT value FROM meta WHERE key = ?"));
+  stmt->bind(1, key);
+  HPAN_TRY_ASSIGN(row, stmt->step());
+  std::string value = row ? stmt->column_text(0) : std::string();
+  stmt->reset();
+  return value;
+}
+
+Status Store::set_meta(std::string_view key, std::string_view value) {
+  HPAN_TRY_ASSIGN(stmt, db_.prepare(
+                            "INSERT INTO meta(key, value) VALUES(?, ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  stmt->bind(1, key).bind(2, value);
+  return stmt->run();
+}
+
+}  // namespace hpan::alerts

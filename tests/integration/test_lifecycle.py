@@ -1,0 +1,183 @@
+"""The whole lifecycle of one notice through the real hpanctl against a real hpand,
+with two real administrators (maker and checker), then the outbox rows, the audit
+records, `audit verify`, and tampering detection."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+
+class Lifecycle(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.uids = harness.ensure_users()
+
+    def setUp(self):
+        u = self.uids
+        self.d = harness.Daemon(roles={
+            f"uid:{u['alice']}": "administrator",
+            f"uid:{u['bob']}": "administrator",
+            f"uid:{u['olivia']}": "operator",
+            f"uid:{u['victor']}": "viewer",
+            "uid:0": "operator",
+        })
+        self.addCleanup(self.d.cleanup)
+        self.d.start()
+
+    def ctl_json(self, user, *args, expect=0):
+        p = self.d.ctl("--json", *args, user=user)
+        self.assertEqual(p.returncode, expect, f"hpanctl {args} as {user}: {p.stdout} {p.stderr}")
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    def add_bodies(self):
+        for body_id, receives in (("RQ1", "selected"), ("NAT", "all"), ("OTH", "selected")):
+            _, pub = harness.recipient_key(self.d.tmp, body_id)
+            self.ctl_json("olivia", "body", "add", "--id", body_id, "--name", f"Body {body_id}",
+                          "--kind", "trust", "--receives", receives, "--public-key", pub,
+                          "--webhook-url", f"https://{body_id.lower()}.example.nhs.uk/hpan",
+                          "--email", f"hpan@{body_id.lower()}.example.nhs.uk")
+
+    def test_whole_lifecycle_with_maker_and_checker(self):
+        self.add_bodies()
+        content = os.path.join(self.d.tmp, "content.json")
+        with open(content, "w") as f:
+            json.dump(harness.sample_content(), f)
+        os.chmod(content, 0o644)
+
+        # A viewer cannot create; an operator cannot either.
+        self.ctl_json("victor", "notice", "create", "--file", content, expect=6)
+        self.ctl_json("olivia", "notice", "create", "--file", content, expect=6)
+        created = self.ctl_json("alice", "notice", "create", "--file", content)
+        nid = created["id"]
+        self.assertRegex(nid, r"^HPAN-\d{4}-\d{6}$")
+        self.assertEqual(created["state"], "draft")
+
+        # The maker cannot check her own draft.
+        err = self.ctl_json("alice", "notice", "approve", nid, expect=5)
+        self.assertEqual(err["error"]["code"], "maker_checker")
+        self.ctl_json("bob", "notice", "approve", nid)
+        # Issue before the practitioner is informed needs urgency and a reason.
+        self.ctl_json("alice", "notice", "issue", nid, expect=5)
+        issued = self.ctl_json("alice", "notice", "issue", nid, "--urgent", "--reason", "imminent risk")
+        self.assertEqual(issued["notice"]["state"], "active")
+        self.assertEqual(issued["version"]["deliveries_queued"], 4)  # RQ1 webhook+email, NAT both
+        self.ctl_json("alice", "notice", "inform", nid)
+
+        # Review: continue.
+        self.ctl_json("bob", "notice", "review", nid, "--outcome", "continue")
+
+        # Update: proposed by alice, approved by bob → version 2 to the same bodies + OTH.
+        changes = os.path.join(self.d.tmp, "changes.json")
+        with open(changes, "w") as f:
+            json.dump({"recipients": ["OTH"]}, f)
+        os.chmod(changes, 0o644)
+        self.ctl_json("alice", "notice", "update", nid, "--file", changes)
+        self.ctl_json("alice", "notice", "approve", nid, expect=5)
+        v2 = self.ctl_json("bob", "notice", "approve", nid)
+        self.assertEqual(v2["version"]["version"], 2)
+        self.assertEqual(v2["version"]["deliveries_queued"], 6)
+
+        # Revoke: proposed by bob, approved by alice.
+        self.ctl_json("bob", "notice", "revoke", nid, "--reason", "interim suspension by the regulator")
+        self.ctl_json("bob", "notice", "approve", nid, expect=5)
+        v3 = self.ctl_json("alice", "notice", "approve", nid)
+        self.assertEqual(v3["notice"]["state"], "revoked")
+        self.assertEqual(v3["version"]["type"], "revoked")
+
+        # Outbox: one row per (version, body, channel), all pending (no delivery engine yet).
+        with self.d.db() as db:
+            rows = db.execute("SELECT version, body_id, channel, message_type, state FROM outbox"
+                              " WHERE notice_id = ? ORDER BY version, body_id, channel", (nid,)).fetchall()
+        self.assertEqual(len(rows), 4 + 6 + 6)
+        self.assertEqual({r[3] for r in rows if r[0] == 3}, {"revoked"})
+        self.assertIn((3, "OTH", "webhook", "revoked", "pending"), rows)
+
+        # History and audit: who did what, in order; no personal data in the audit log.
+        hist = self.ctl_json("alice", "notice", "history", nid)
+        methods = [a["method"] for a in hist["audit"] if a["outcome"] == "ok"]
+        self.assertEqual(methods, ["notice.create", "notice.approve", "notice.issue", "notice.inform",
+                                   "notice.review", "notice.update", "notice.approve",
+                                   "notice.revoke", "notice.approve"])
+        users = [a["actor"]["user"] for a in hist["audit"] if a["outcome"] == "ok"]
+        self.assertEqual(users[:2], ["hpantalice", "hpantbob"])
+        refused = [a for a in hist["audit"] if a["outcome"] == "refused"]
+        self.assertGreaterEqual(len(refused), 3)
+        with self.d.db() as db:
+            leaked = db.execute("SELECT count(*) FROM audit WHERE record LIKE '%Test Example%'"
+                                " OR record LIKE '%0000001%'").fetchone()[0]
+        self.assertEqual(leaked, 0)
+
+        verify = self.ctl_json("victor", "audit", "verify")
+        self.assertTrue(verify["ok"], verify)
+        proof = self.ctl_json("victor", "audit", "proof", "3")
+        self.assertEqual(proof["index"], 3)
+        self.assertTrue(proof["proof"])
+
+        # Pre-employment check and subject access.
+        check = self.ctl_json("victor", "check", "--regulator", "GMC", "--number", "0000001")
+        self.assertFalse(check["subject_of_active_notice"])  # revoked
+        sar = self.ctl_json("alice", "sar", "--regulator", "GMC", "--number", "0000001")
+        self.assertEqual(len(sar["notices"]), 1)
+        self.ctl_json("victor", "sar", "--regulator", "GMC", "--number", "0000001", expect=6)
+
+        # Logs hold ids, never the practitioner's name or number.
+        log = self.d.read_log()
+        self.assertIn(nid, log)
+        self.assertNotIn("Test Example", log)
+        self.assertNotIn("0000001", log)
+
+    def test_unknown_peer_is_refused_and_audited(self):
+        p = self.d.ctl("--json", "status", user="mallory")
+        self.assertEqual(p.returncode, 6, p.stdout + p.stderr)
+        with self.d.db() as db:
+            refused = db.execute("SELECT record FROM audit WHERE json_extract(record, '$.method')"
+                                 " = 'control.refused'").fetchall()
+        self.assertEqual(len(refused), 1)
+        self.assertEqual(json.loads(refused[0][0])["actor"]["uid"], self.uids["mallory"])
+
+    def test_tampering_with_an_audit_record_is_detected_and_named(self):
+        self.add_bodies()
+        self.assertEqual(self.d.stop(), 0)
+        with self.d.db() as db:
+            n = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+            self.assertGreaterEqual(n, 3)
+            rec = json.loads(db.execute("SELECT record FROM audit WHERE seq = 2").fetchone()[0])
+            rec["outcome"] = "refused"
+            db.execute("UPDATE audit SET record = ? WHERE seq = 2",
+                       (json.dumps(rec, sort_keys=True, separators=(",", ":")),))
+        self.d.start()
+        p = self.d.ctl("--json", "audit", "verify", user="victor")
+        self.assertEqual(p.returncode, 8, p.stdout + p.stderr)
+        report = json.loads(p.stdout)
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["first_bad_record"], 2)
+
+    def test_bad_input_gets_an_error_naming_the_field_and_changes_nothing(self):
+        self.add_bodies()
+        content = harness.sample_content()
+        content["practitioner"]["date_of_birth"] = "1970-02-30"
+        path = os.path.join(self.d.tmp, "bad.json")
+        with open(path, "w") as f:
+            json.dump(content, f)
+        os.chmod(path, 0o644)
+        err = self.ctl_json("alice", "notice", "create", "--file", path, expect=3)
+        self.assertEqual(err["error"]["field"], "practitioner.date_of_birth")
+        with open(path, "w") as f:
+            f.write('{"practitioner": \n  {"full_name": }')
+        p = self.d.ctl("notice", "create", "--file", path, user="alice")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("bad.json:2", p.stderr)
+        with self.d.db() as db:
+            self.assertEqual(db.execute("SELECT count(*) FROM notices").fetchone()[0], 0)
+        # Unknown notice, unknown method.
+        self.ctl_json("alice", "notice", "show", "HPAN-2026-999999", expect=4)
+        p = self.d.ctl("call", "notice.explode", "{}", user="alice")
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("unknown_method", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
