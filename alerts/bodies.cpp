@@ -161,7 +161,15 @@ Result<NewBody> validate_new_body(const json& params, bool allow_plain_http_to_l
   b.regulator = field_text(params, "regulator", 8, false, err);
   b.webhook_url = field_text(params, "webhook_url", 2048, false, err);
   nb.webhook_secret = field_text(params, "webhook_secret", 200, false, err);
-  const std::string key_text = field_text(params, "public_key", 4096, true, err);
+  // The key may be a whole public key file (two lines); parse_recipient_public_key is strict.
+  std::string key_text;
+  if (auto k = params.find("public_key"); k == params.end() || !k->is_string()) {
+    if (err.code.empty()) err = make_error("missing_field", "expected the body's public key (text)", "public_key");
+  } else if (k->get<std::string>().size() > 4096) {
+    if (err.code.empty()) err = make_error("invalid_field", "longer than 4096 bytes", "public_key");
+  } else {
+    key_text = k->get<std::string>();
+  }
   b.receives = field_text(params, "receives", 16, false, err);
   if (!err.code.empty()) return err;
 

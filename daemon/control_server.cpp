@@ -1,0 +1,286 @@
+#include "daemon/control_server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <list>
+
+namespace hpan::daemon {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using nlohmann::json;
+
+bool json_depth_within(std::string_view line, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : line) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+Result<ControlRequest> parse_request(std::string_view line, json& id_out) {
+  id_out = nullptr;
+  if (!json_depth_within(line, kMaxJsonDepth))
+    return make_error("parse_error", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded()) return make_error("parse_error", "not valid JSON (or not valid UTF-8)");
+  if (!j.is_object()) return make_error("invalid_request", "a request is a JSON object", "");
+  ControlRequest req;
+  if (auto it = j.find("id"); it != j.end()) {
+    if (!it->is_string() && !it->is_number() && !it->is_null())
+      return make_error("invalid_request", "id must be a string, a number or null", "id");
+    req.id = *it;
+    id_out = *it;
+  }
+  auto m = j.find("method");
+  if (m == j.end() || !m->is_string() || m->get<std::string>().empty())
+    return make_error("invalid_request", "method must be a non-empty string", "method");
+  req.method = m->get<std::string>();
+  auto p = j.find("params");
+  if (p == j.end() || p->is_null()) {
+    req.params = json::object();
+  } else if (!p->is_object()) {
+    return make_error("invalid_request", "params must be an object", "params");
+  } else {
+    req.params = std::move(*p);
+  }
+  for (const auto& [k, _] : j.items()) {
+    if (k != "id" && k != "method" && k != "params")
+      return make_error("invalid_request", "unknown member " + k.substr(0, 64), k.substr(0, 64));
+  }
+  return req;
+}
+
+namespace {
+
+std::string error_line(const json& id, const Error& e) {
+  json err = {{"code", e.code}, {"message", e.message}};
+  if (!e.field.empty()) err["field"] = e.field;
+  // Replace invalid UTF-8 from the request (a field name) rather than throw.
+  return json{{"id", id}, {"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& context, Options o, Authorise a, Handler h)
+      : io(context), acceptor(context), options(std::move(o)), authorise(std::move(a)), handler(std::move(h)) {}
+
+  asio::io_context& io;
+  local::acceptor acceptor;
+  Options options;
+  Authorise authorise;
+  Handler handler;
+  bool bound_path = false;
+  bool stopping = false;
+  std::list<std::weak_ptr<local::socket>> sockets;
+  std::shared_ptr<spdlog::logger> log = spdlog::default_logger()->clone("control");
+
+  // Answers one complete line.
+  std::string answer(const ControlContext& ctx, std::string_view line) {
+    json id;
+    auto req = parse_request(line, id);
+    if (!req) return error_line(id, req.error());
+    Result<json> result = [&]() -> Result<json> {
+      try {
+        return handler(ctx, *req);
+      } catch (const std::exception& e) {
+        log->error("method {} failed: {}", req->method.substr(0, 64), e.what());
+        return make_error("internal", "internal error; see the daemon's log");
+      }
+    }();
+    if (!result) return error_line(req->id, result.error());
+    return json{{"id", req->id}, {"result", *result}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<local::socket> sock) {
+    ControlContext ctx;
+    auto creds = peer_credentials(sock->native_handle());
+    if (!creds) {
+      log->warn("connection without peer credentials: {}", creds.error().message);
+      co_return;
+    }
+    ctx.peer = std::move(*creds);
+    ctx.role = authorise ? authorise(ctx.peer) : std::nullopt;
+    std::string line;
+    bool discarding = false;
+    std::array<char, 65536> data{};
+    while (!stopping) {
+      boost::system::error_code ec;
+      const std::size_t n =
+          co_await sock->async_read_some(asio::buffer(data), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      std::string out;
+      std::size_t start = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (data[i] != '\n') continue;
+        if (!discarding) line.append(data.data() + start, i - start);
+        start = i + 1;
+        if (discarding || line.size() > options.max_request_size) {
+          out += error_line(nullptr, make_error("request_too_large",
+                                                "a request line is limited to " +
+                                                    std::to_string(options.max_request_size) + " bytes"));
+        } else {
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (line.find_first_not_of(" \t") != std::string::npos) out += answer(ctx, line);
+        }
+        discarding = false;
+        line.clear();
+      }
+      if (!discarding) {
+        line.append(data.data() + start, n - start);
+        if (line.size() > options.max_request_size) {
+          discarding = true;  // drop the rest of this line without keeping it
+          line.clear();
+          line.shrink_to_fit();
+        }
+      }
+      if (!out.empty()) {
+        co_await asio::async_write(*sock, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
+    }
+    boost::system::error_code ignored;
+    sock->close(ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      auto sock = std::make_shared<local::socket>(io);
+      boost::system::error_code ec;
+      co_await acceptor.async_accept(*sock, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || stopping) co_return;
+      if (ec) {
+        log->warn("accept failed: {}", ec.message());
+        continue;
+      }
+      sockets.remove_if([](const auto& w) { return w.expired(); });
+      sockets.push_back(sock);
+      asio::co_spawn(io, session(sock), [self](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          self->log->error("control session ended by an exception: {}", ex.what());
+        }
+      });
+    }
+  }
+};
+
+ControlServer::ControlServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+Result<std::unique_ptr<ControlServer>> ControlServer::bind(asio::io_context& io, Options options,
+                                                           Authorise authorise, Handler handler) {
+  auto impl = std::make_shared<Impl>(io, std::move(options), std::move(authorise), std::move(handler));
+  Options& o = impl->options;
+  boost::system::error_code ec;
+  if (o.adopt_fd >= 0) {
+    impl->acceptor.assign(local(), o.adopt_fd, ec);
+    if (ec) return make_error("bind_failed", "cannot adopt the socket from systemd: " + ec.message());
+    return std::unique_ptr<ControlServer>(new ControlServer(impl));
+  }
+  if (o.path.empty() || o.path.front() != '/' || o.path.size() >= sizeof(sockaddr_un::sun_path))
+    return make_error("invalid_path", "the control socket path must be absolute and under 108 bytes",
+                      "control.socket");
+  const std::filesystem::path path(o.path);
+  std::error_code fec;
+  if (!std::filesystem::exists(path.parent_path(), fec)) {
+    std::filesystem::create_directories(path.parent_path(), fec);
+    if (fec) return make_error("bind_failed", "cannot create " + path.parent_path().string() + ": " + fec.message(), "control.socket");
+  }
+  struct stat st {};
+  if (::lstat(o.path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return make_error("bind_failed", o.path + " exists and is not a socket", "control.socket");
+    local::socket probe(io);
+    probe.connect(local::endpoint(o.path), ec);
+    if (!ec) return make_error("already_running", "another process is listening on " + o.path, "control.socket");
+    ::unlink(o.path.c_str());  // stale: nobody accepts on it
+  }
+  std::optional<gid_t> gid;
+  if (!o.group.empty()) {
+    auto g = group_id(o.group);
+    if (!g) return std::move(g).error();
+    gid = *g;
+  }
+  impl->acceptor.open(local(), ec);
+  if (!ec) {
+    const mode_t old_mask = ::umask(0177);  // born 0600, widened below
+    impl->acceptor.bind(local::endpoint(o.path), ec);
+    ::umask(old_mask);
+  }
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("bind_failed", "cannot listen on " + o.path + ": " + ec.message(), "control.socket");
+  impl->bound_path = true;
+  if (gid && ::chown(o.path.c_str(), static_cast<uid_t>(-1), *gid) != 0)
+    return make_error("bind_failed", "cannot give " + o.path + " to group " + o.group + ": " + std::strerror(errno),
+                      "control.socket_group");
+  if (::chmod(o.path.c_str(), o.mode) != 0)
+    return make_error("bind_failed", "cannot set the mode of " + o.path + ": " + std::strerror(errno),
+                      "control.socket_mode");
+  return std::unique_ptr<ControlServer>(new ControlServer(impl));
+}
+
+void ControlServer::start() {
+  auto impl = impl_;
+  asio::co_spawn(impl->io, impl->accept_loop(), [impl](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      impl->log->error("control accept loop ended by an exception: {}", ex.what());
+    }
+  });
+}
+
+void ControlServer::stop() {
+  if (!impl_ || impl_->stopping) return;
+  impl_->stopping = true;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  for (auto& w : impl_->sockets)
+    if (auto s = w.lock()) s->close(ec);
+  impl_->sockets.clear();
+  if (impl_->bound_path) ::unlink(impl_->options.path.c_str());
+}
+
+void ControlServer::set_authorise(Authorise authorise) { impl_->authorise = std::move(authorise); }
+
+std::size_t ControlServer::connections() const {
+  std::size_t n = 0;
+  for (const auto& w : impl_->sockets) n += w.expired() ? 0u : 1u;
+  return n;
+}
+
+}  // namespace hpan::daemon

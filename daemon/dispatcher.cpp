@@ -1,0 +1,171 @@
+#include "daemon/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "alerts/params.h"
+
+namespace hpan::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto log = [] {
+    auto l = spdlog::get("control");
+    return l ? l : spdlog::default_logger()->clone("control");
+  }();
+  return log;
+}
+
+}  // namespace
+
+const std::vector<MethodInfo>& Dispatcher::methods() {
+  static const std::vector<MethodInfo> kMethods = {
+      {"status", Role::viewer, false, "daemon version, uptime, counts"},
+      {"notice.create", Role::administrator, true, "create a draft notice"},
+      {"notice.update", Role::administrator, true,
+       "edit a draft (back to draft if approved), or propose an update of an active notice"},
+      {"notice.approve", Role::administrator, true,
+       "second administrator approves a draft, a proposed update or a proposed revocation"},
+      {"notice.reject", Role::administrator, true, "discard a proposed update or revocation"},
+      {"notice.inform", Role::administrator, true,
+       "record that the practitioner was informed (starts the representation period)"},
+      {"notice.issue", Role::administrator, true, "issue (deliver) an approved notice"},
+      {"notice.review", Role::administrator, true, "record a review: continue, update or revoke"},
+      {"notice.revoke", Role::administrator, true, "propose revocation (needs a second administrator)"},
+      {"notice.withdraw", Role::administrator, true, "withdraw a notice that was never issued"},
+      {"notice.show", Role::administrator, false, "one notice in full"},
+      {"notice.history", Role::administrator, false, "versions, reviews and audit records of a notice"},
+      {"notice.list", Role::viewer, false, "notices (no personal data)"},
+      {"notice.check", Role::viewer, false, "is this person the subject of an active notice?"},
+      {"notice.sar", Role::administrator, false, "subject access: every notice about a person"},
+      {"notice.purge", Role::administrator, true, "purge notices whose retention has ended"},
+      {"body.add", Role::operator_, true, "register a recipient body"},
+      {"body.suspend", Role::operator_, true, "stop deliveries to a body (held until resumed)"},
+      {"body.resume", Role::operator_, true, "resume deliveries to a body"},
+      {"body.remove", Role::operator_, true, "remove a body; its pending deliveries are cancelled"},
+      {"body.show", Role::viewer, false, "one body"},
+      {"body.list", Role::viewer, false, "registered bodies"},
+      {"audit.verify", Role::viewer, false, "recompute the audit tree and check every checkpoint"},
+      {"audit.proof", Role::viewer, false, "inclusion proof of one audit record"},
+      {"audit.export", Role::viewer, false, "audit records and checkpoints, a page at a time"},
+      {"keys.export", Role::viewer, false, "the issuer's public keyset"},
+      {"keys.rotate", Role::administrator, true, "new signing key; old keys still verify"},
+  };
+  return kMethods;
+}
+
+Dispatcher::Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
+                       alerts::KeyRing& keys, std::function<json()> status)
+    : store_(store), audit_(audit), lifecycle_(lifecycle), keys_(keys), status_(std::move(status)) {}
+
+Result<json> Dispatcher::call(const Caller& caller, const std::string& method, const json& params) {
+  const alerts::Actor actor{caller.uid, caller.user.empty() ? std::to_string(caller.uid) : caller.user,
+                            false};
+  const auto& table = methods();
+  auto it = std::find_if(table.begin(), table.end(),
+                         [&](const MethodInfo& m) { return m.name == method; });
+  Result<json> result = [&]() -> Result<json> {
+    if (it == table.end())
+      return make_error("unknown_method", "no method " + method, "method");
+    if (!caller.role || !role_allows(*caller.role, it->needs)) {
+      Error e = make_error("forbidden",
+                           caller.role ? "method " + method + " needs the " +
+                                             std::string(to_string(it->needs)) + " role"
+                                       : "uid " + std::to_string(caller.uid) +
+                                             " has no role on this control socket",
+                           "method");
+      json object = {{"method", method}};
+      if (params.is_object() && params.contains("id") && params["id"].is_string())
+        object["id"] = params["id"];
+      if (auto st = lifecycle_.audit_failure(actor, "control.refused", object, e); !st)
+        logger()->error("audit of a refused request failed: {}", st.error().message);
+      return e;
+    }
+    return route(actor, method, params);
+  }();
+  const std::string outcome = result ? "ok" : result.error().code;
+  if (counter_.count) counter_.count(it == table.end() ? "unknown" : method, outcome);
+  std::string target;
+  if (params.is_object() && params.contains("id") && params["id"].is_string())
+    target = params["id"].get<std::string>();
+  if (result) {
+    logger()->info("request method={} uid={} id={} outcome=ok", method, caller.uid, target);
+  } else {
+    logger()->warn("request method={} uid={} id={} outcome={} field={}", method, caller.uid, target,
+                   result.error().code, result.error().field);
+  }
+  return result;
+}
+
+Result<json> Dispatcher::route(const alerts::Actor& actor, const std::string& method,
+                               const json& params) {
+  using alerts::Lifecycle;
+  if (method == "status") {
+    json s = status_ ? status_() : json::object();
+    s["audit_size"] = audit_.size();
+    s["audit_root"] = audit_.root_hex();
+    s["signing_kid"] = keys_.current().kid();
+    return s;
+  }
+  if (method == "notice.create") return lifecycle_.create(actor, params);
+  if (method == "notice.update") return lifecycle_.update(actor, params);
+  if (method == "notice.approve") return lifecycle_.approve(actor, params);
+  if (method == "notice.reject") return lifecycle_.reject(actor, params);
+  if (method == "notice.inform") return lifecycle_.inform(actor, params);
+  if (method == "notice.issue") return lifecycle_.issue(actor, params);
+  if (method == "notice.review") return lifecycle_.review(actor, params);
+  if (method == "notice.revoke") return lifecycle_.revoke(actor, params);
+  if (method == "notice.withdraw") return lifecycle_.withdraw(actor, params);
+  if (method == "notice.show") return lifecycle_.show(params);
+  if (method == "notice.history") return lifecycle_.history(params);
+  if (method == "notice.list") return lifecycle_.list(params);
+  if (method == "notice.check") return lifecycle_.check(params);
+  if (method == "notice.sar") return lifecycle_.subject_access(params);
+  if (method == "notice.purge") return lifecycle_.purge_due(actor);
+  if (method == "body.add") return lifecycle_.body_add(actor, params);
+  if (method == "body.suspend" || method == "body.resume" || method == "body.remove")
+    return lifecycle_.body_set_state(actor, params, method);
+  if (method == "body.show") return lifecycle_.body_show(params);
+  if (method == "body.list") return lifecycle_.body_list(params);
+  if (method == "audit.verify") {
+    HPAN_TRY(alerts::param_only(params, {}));
+    HPAN_TRY_ASSIGN(report, audit_.verify(keys_.keyset()));
+    json j = {{"ok", report.ok},           {"records", report.records},
+              {"checkpoints", report.checkpoints}, {"root", report.root_hex},
+              {"problem", report.problem}};
+    j["first_bad_record"] = report.first_bad_record ? json(*report.first_bad_record) : json();
+    return j;
+  }
+  if (method == "audit.proof") {
+    HPAN_TRY(alerts::param_only(params, {"index"}));
+    HPAN_TRY_ASSIGN(index, alerts::param_int(params, "index", -1, 0, INT64_MAX));
+    return audit_.proof(index);
+  }
+  if (method == "audit.export") {
+    HPAN_TRY(alerts::param_only(params, {"from", "limit"}));
+    HPAN_TRY_ASSIGN(from, alerts::param_int(params, "from", 0, 0, INT64_MAX));
+    HPAN_TRY_ASSIGN(limit, alerts::param_int(params, "limit", 1000, 1, 10000));
+    return audit_.records(from, limit);
+  }
+  if (method == "keys.export") {
+    HPAN_TRY(alerts::param_only(params, {}));
+    return json{{"keyset", json::parse(keys_.keyset().to_json())},
+                {"audit_origin", audit_.origin()}};
+  }
+  if (method == "keys.rotate") {
+    HPAN_TRY(alerts::param_only(params, {}));
+    const std::string old_kid = keys_.current().kid();
+    HPAN_TRY_ASSIGN(kid, keys_.rotate());
+    HPAN_TRY(lifecycle_.audit_event(actor, "keys.rotate", json{{"kid", kid}},
+                                    json{{"previous_kid", old_kid}}));
+    return json{{"kid", kid}, {"previous_kid", old_kid},
+                {"keyset", json::parse(keys_.keyset().to_json())}};
+  }
+  return make_error("unknown_method", "no method " + method, "method");
+}
+
+}  // namespace hpan::daemon

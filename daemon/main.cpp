@@ -1,0 +1,81 @@
+// hpand: wiring only. Parses the command line, loads the configuration, sets up
+// logging and runs the service (daemon/service.h).
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "config/loader.h"
+#include "daemon/service.h"
+
+namespace {
+
+// Logs go to stderr; journald adds time and metadata under systemd, so no timestamps there.
+void setup_logging(const hpan::config::Config& c) {
+  auto logger = spdlog::stderr_logger_st("hpand");
+  const bool journal = c.log.format == "journal" || (c.log.format == "auto" && std::getenv("JOURNAL_STREAM"));
+  logger->set_pattern(journal ? "%n: %v" : "%Y-%m-%dT%H:%M:%S.%e %l %n: %v");
+  logger->set_level(spdlog::level::from_str(c.log.level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+hpan::alerts::CalendarPeriod to_alerts(const hpan::config::Period& p) { return {p.months, p.seconds}; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hpand: the Healthcare Professional Alert Notice daemon", "hpand"};
+  std::string config_path = "/etc/hpand/hpand.yaml";
+  std::string check_path;
+  bool dump_default = false;
+  bool docs = false;
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_option("--check-config", check_path, "validate FILE, print ok or every error, and exit (0 ok, 1 errors)");
+  app.add_flag("--dump-default-config", dump_default, "print a commented configuration with every default");
+  app.add_flag("--config-docs", docs, "print the configuration reference (Markdown)");
+  app.set_version_flag("--version", "hpand 0.1.0");
+  CLI11_PARSE(app, argc, argv);
+
+  if (dump_default) {
+    std::cout << hpan::config::dump_default_config();
+    return 0;
+  }
+  if (docs) {
+    std::cout << hpan::config::config_docs_markdown();
+    return 0;
+  }
+  const std::string path = check_path.empty() ? config_path : check_path;
+  auto loaded = hpan::config::load_config_file(path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+    return 1;
+  }
+  if (!check_path.empty()) {
+    std::cout << "ok\n";
+    return 0;
+  }
+  const hpan::config::Config& c = *loaded.config;
+  setup_logging(c);
+
+  hpan::daemon::ServiceOptions o;
+  o.state_dir = c.state_dir;
+  o.socket_path = c.control.socket;
+  o.socket_mode = static_cast<mode_t>(c.control.socket_mode);
+  o.socket_group = c.control.socket_group;
+  o.roles = c.control.roles;
+  o.max_request_size = static_cast<std::size_t>(c.control.max_request_size);
+  o.signing_key = c.keys.signing;
+  o.keyset = c.keys.keyset;
+  o.lifecycle.representation_period = to_alerts(c.lifecycle.representation_period);
+  o.lifecycle.review_interval = to_alerts(c.lifecycle.review_interval);
+  o.lifecycle.retention = to_alerts(c.retention.revoked_notice_personal_data);
+  o.lifecycle.allow_plain_http_to_loopback = c.delivery.allow_plain_http_to_loopback;
+  if (const char* off = std::getenv("HPAND_TEST_CLOCK_OFFSET"); off != nullptr && *off != '\0') {
+    o.clock_offset = std::chrono::seconds(std::strtoll(off, nullptr, 10));
+    spdlog::warn("clock offset {} s from HPAND_TEST_CLOCK_OFFSET (tests only)", o.clock_offset.count());
+  }
+  return hpan::daemon::run_service(o);
+}
