@@ -103,7 +103,7 @@ const std::vector<Setting>& schema() {
     for (const auto& [kind, fallback] : std::vector<std::pair<std::string, std::string>>{
              {"hpan-review", "6mo"}, {"exclusion", "4w"}, {"suspension", "4w"}, {"restriction", "4w"}, {"action-plan", "3mo"}}) {
       const std::string k = kind;
-      add({"reminders.intervals." + kind, Type::period, fallback, "Review interval of a " + kind + " case.", true, {}, 0, 0,
+      add({"reminders.intervals." + kind, Type::period, fallback, "Review interval for " + kind + " cases.", true, {}, 0, 0,
            [k](Config& c, const YAML::Node& n) { c.reminders.intervals[k] = period_of(n, true); }});
     }
     add({"retention.revoked_notice_personal_data", Type::period, "6y", "How long personal data of revoked and withdrawn notices is kept.", true, {}, 0, 0,
