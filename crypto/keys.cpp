@@ -9,6 +9,12 @@
 
 namespace hpan::crypto {
 
+namespace {
+// libsodium declares message pointers non-null even for empty messages.
+const std::uint8_t kNothing[1] = {0};
+const std::uint8_t* ptr(std::span<const std::uint8_t> b) { return b.empty() ? kNothing : b.data(); }
+}  // namespace
+
 std::string key_id(std::span<const std::uint8_t> public_key) {
   const auto digest = blake2b256(public_key);
   return hex_encode(std::span<const std::uint8_t>(digest.data(), 8));
@@ -17,7 +23,7 @@ std::string key_id(std::span<const std::uint8_t> public_key) {
 bool verify_detached(const SigningPublicKey& key, std::span<const std::uint8_t> message,
                      std::span<const std::uint8_t> sig) {
   if (sig.size() != kSignatureSize) return false;
-  return crypto_sign_verify_detached(sig.data(), message.data(), message.size(), key.bytes.data()) == 0;
+  return crypto_sign_verify_detached(sig.data(), ptr(message), message.size(), key.bytes.data()) == 0;
 }
 
 SigningKey::SigningKey(SecureBuffer secret, SigningPublicKey pk)
@@ -43,7 +49,7 @@ Result<SigningKey> SigningKey::from_seed(std::span<const std::uint8_t> seed) {
 
 Signature SigningKey::sign_detached(std::span<const std::uint8_t> message) const {
   Signature sig{};
-  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), secret_.data());
+  crypto_sign_detached(sig.data(), nullptr, ptr(message), message.size(), secret_.data());
   return sig;
 }
 
@@ -56,7 +62,7 @@ SecureBuffer SigningKey::seed() const {
 Bytes seal(std::span<const std::uint8_t> message, const RecipientPublicKey& recipient) {
   ensure_initialized();
   Bytes out(message.size() + crypto_box_SEALBYTES);
-  crypto_box_seal(out.data(), message.data(), message.size(), recipient.bytes.data());
+  crypto_box_seal(out.data(), ptr(message), message.size(), recipient.bytes.data());
   return out;
 }
 
