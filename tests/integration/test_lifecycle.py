@@ -37,7 +37,7 @@ class Lifecycle(unittest.TestCase):
             _, pub = harness.recipient_key(self.d.tmp, body_id)
             self.ctl_json("olivia", "body", "add", "--id", body_id, "--name", f"Body {body_id}",
                           "--kind", "trust", "--receives", receives, "--public-key", pub,
-                          "--webhook-url", f"https://{body_id.lower()}.example.nhs.uk/hpan",
+                          "--webhook-url", f"http://127.0.0.1:1/{body_id.lower()}",
                           "--email", f"hpan@{body_id.lower()}.example.nhs.uk")
 
     def test_whole_lifecycle_with_maker_and_checker(self):
@@ -87,13 +87,14 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(v3["notice"]["state"], "revoked")
         self.assertEqual(v3["version"]["type"], "revoked")
 
-        # Outbox: one row per (version, body, channel), all pending (no delivery engine yet).
+        # Outbox: one row per (version, body, channel); the receivers are down (closed
+        # loopback ports), so nothing is delivered.
         with self.d.db() as db:
-            rows = db.execute("SELECT version, body_id, channel, message_type, state FROM outbox"
+            rows = db.execute("SELECT version, body_id, channel, message_type FROM outbox"
                               " WHERE notice_id = ? ORDER BY version, body_id, channel", (nid,)).fetchall()
         self.assertEqual(len(rows), 4 + 6 + 6)
         self.assertEqual({r[3] for r in rows if r[0] == 3}, {"revoked"})
-        self.assertIn((3, "OTH", "webhook", "revoked", "pending"), rows)
+        self.assertIn((3, "OTH", "webhook", "revoked"), rows)
 
         # History and audit: who did what, in order; no personal data in the audit log.
         hist = self.ctl_json("alice", "notice", "history", nid)
@@ -128,6 +129,60 @@ class Lifecycle(unittest.TestCase):
         self.assertIn(nid, log)
         self.assertNotIn("Test Example", log)
         self.assertNotIn("0000001", log)
+
+    def test_audit_export_verifies_independently_and_survives_key_rotation(self):
+        """An outside auditor recomputes the RFC 6962 root from the exported records and
+        checks the signed checkpoints with PyNaCl; rotation keeps old checkpoints valid."""
+        import base64
+        import hashlib
+        import nacl.signing
+        self.add_bodies()
+        rotated = self.ctl_json("alice", "keys", "rotate")
+        self.assertNotEqual(rotated["kid"], rotated["previous_kid"])
+        self.ctl_json("olivia", "body", "suspend", "RQ1")
+        self.assertTrue(self.ctl_json("victor", "audit", "verify")["ok"])
+        out = os.path.join(self.d.tmp, "export")
+        self.ctl_json(None, "audit", "export", out)
+        with open(os.path.join(out, "records.jsonl"), "rb") as f:
+            records = f.read().splitlines()
+        with open(os.path.join(out, "keyset.json")) as f:
+            keyset = json.load(f)
+        with open(os.path.join(out, "origin.txt")) as f:
+            origin = f.read().strip()
+        self.assertEqual(len(keyset["keys"]), 2)
+
+        def mth(leaves):
+            if len(leaves) == 1:
+                return leaves[0]
+            k = 1
+            while k * 2 < len(leaves):
+                k *= 2
+            return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+        leaves = [hashlib.sha256(b"\x00" + r).digest() for r in records]
+        keys = {}
+        for k in keyset["keys"]:
+            pk = base64.b64decode(k["public_key"])
+            khash = hashlib.sha256(origin.encode() + b"\n\x01" + pk).digest()[:4]
+            keys[khash] = nacl.signing.VerifyKey(pk)
+        checked, signers = 0, set()
+        with open(os.path.join(out, "checkpoints.txt"), "rb") as f:
+            lines = f.read().split(b"\n")
+        # Each note: origin, size, root, blank, signature line; then a blank line between notes.
+        while len(lines) >= 5 and lines[0]:
+            o, size, root, blank, sigline = lines[:5]
+            lines = lines[6:]
+            self.assertEqual(blank, b"")
+            self.assertEqual(o.decode(), origin)
+            self.assertEqual(base64.b64decode(root), mth(leaves[:int(size)]))
+            name, blob = sigline.decode().removeprefix("\u2014 ").split(" ")
+            self.assertEqual(name, origin)
+            blob = base64.b64decode(blob)
+            keys[blob[:4]].verify(o + b"\n" + size + b"\n" + root + b"\n", blob[4:])
+            signers.add(blob[:4])
+            checked += 1
+        self.assertGreater(checked, 3)
+        self.assertEqual(len(signers), 2, "checkpoints before and after rotation")
 
     def test_unknown_peer_is_refused_and_audited(self):
         p = self.d.ctl("--json", "status", user="mallory")
