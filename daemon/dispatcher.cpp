@@ -49,6 +49,9 @@ const std::vector<MethodInfo>& Dispatcher::methods() {
       {"body.remove", Role::operator_, true, "remove a body; its pending deliveries are cancelled"},
       {"body.show", Role::viewer, false, "one body"},
       {"body.list", Role::viewer, false, "registered bodies"},
+      {"deliveries.list", Role::viewer, false, "deliveries by state, notice or body"},
+      {"deliveries.show", Role::viewer, false, "one delivery with every attempt"},
+      {"deliveries.retry", Role::operator_, true, "bring a dead or failed delivery (or all dead ones) back"},
       {"audit.verify", Role::viewer, false, "recompute the audit tree and check every checkpoint"},
       {"audit.proof", Role::viewer, false, "inclusion proof of one audit record"},
       {"audit.export", Role::viewer, false, "audit records and checkpoints, a page at a time"},
@@ -59,8 +62,10 @@ const std::vector<MethodInfo>& Dispatcher::methods() {
 }
 
 Dispatcher::Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
-                       alerts::KeyRing& keys, std::function<json()> status)
-    : store_(store), audit_(audit), lifecycle_(lifecycle), keys_(keys), status_(std::move(status)) {}
+                       alerts::KeyRing& keys, alerts::Outbox& outbox, const alerts::Clock& clock,
+                       std::function<json()> status, std::function<void()> after_change)
+    : store_(store), audit_(audit), lifecycle_(lifecycle), keys_(keys), outbox_(outbox), clock_(clock),
+      status_(std::move(status)), after_change_(std::move(after_change)) {}
 
 Result<json> Dispatcher::call(const Caller& caller, const std::string& method, const json& params) {
   const alerts::Actor actor{caller.uid, caller.user.empty() ? std::to_string(caller.uid) : caller.user,
@@ -85,7 +90,9 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
         logger()->error("audit of a refused request failed: {}", st.error().message);
       return e;
     }
-    return route(actor, method, params);
+    auto r = route(actor, method, params);
+    if (r && it->mutates && after_change_) after_change_();
+    return r;
   }();
   const std::string outcome = result ? "ok" : result.error().code;
   if (counter_.count) counter_.count(it == table.end() ? "unknown" : method, outcome);
@@ -131,6 +138,9 @@ Result<json> Dispatcher::route(const alerts::Actor& actor, const std::string& me
     return lifecycle_.body_set_state(actor, params, method);
   if (method == "body.show") return lifecycle_.body_show(params);
   if (method == "body.list") return lifecycle_.body_list(params);
+  if (method == "deliveries.list") return outbox_.list(params);
+  if (method == "deliveries.show") return outbox_.show(params);
+  if (method == "deliveries.retry") return outbox_.retry(actor, params, clock_.now_unix());
   if (method == "audit.verify") {
     HPAN_TRY(alerts::param_only(params, {}));
     HPAN_TRY_ASSIGN(report, audit_.verify(keys_.keyset()));

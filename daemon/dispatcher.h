@@ -14,6 +14,7 @@
 #include "alerts/audit_log.h"
 #include "alerts/key_ring.h"
 #include "alerts/lifecycle.h"
+#include "alerts/outbox.h"
 #include "alerts/store.h"
 #include "common/result.h"
 #include "common/role.h"
@@ -42,8 +43,10 @@ struct RequestCounter {
 class Dispatcher {
  public:
   // `status` adds the daemon's own figures (uptime, queue) to the status method.
+  // `after_change` runs after every successful mutating method (new deliveries may be due).
   Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
-             alerts::KeyRing& keys, std::function<nlohmann::json()> status);
+             alerts::KeyRing& keys, alerts::Outbox& outbox, const alerts::Clock& clock,
+             std::function<nlohmann::json()> status, std::function<void()> after_change);
 
   // Answers one request: the result object, or an error {code, message, field}.
   Result<nlohmann::json> call(const Caller& caller, const std::string& method,
@@ -61,7 +64,10 @@ class Dispatcher {
   alerts::AuditLog& audit_;
   alerts::Lifecycle& lifecycle_;
   alerts::KeyRing& keys_;
+  alerts::Outbox& outbox_;
+  const alerts::Clock& clock_;
   std::function<nlohmann::json()> status_;
+  std::function<void()> after_change_;
   RequestCounter counter_;
 };
 

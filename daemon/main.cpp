@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "config/loader.h"
@@ -73,6 +74,27 @@ int main(int argc, char** argv) {
   o.lifecycle.review_interval = to_alerts(c.lifecycle.review_interval);
   o.lifecycle.retention = to_alerts(c.retention.revoked_notice_personal_data);
   o.lifecycle.allow_plain_http_to_loopback = c.delivery.allow_plain_http_to_loopback;
+  auto seconds_of = [](const hpan::config::Period& p) { return p.seconds; };
+  o.delivery.concurrency = c.delivery.concurrency;
+  o.delivery.per_host = c.delivery.per_host;
+  o.delivery.timeout_s = seconds_of(c.delivery.timeout);
+  o.delivery.retry_first_s = seconds_of(c.delivery.retry_first);
+  o.delivery.retry_max_interval_s = seconds_of(c.delivery.retry_max_interval);
+  o.delivery.give_up_after_s = seconds_of(c.delivery.retry_give_up_after);
+  o.delivery.smtp_url = c.delivery.smtp_url;
+  o.delivery.smtp_from = c.delivery.smtp_from;
+  o.delivery.smtp_starttls_required = c.delivery.smtp_starttls != "none";
+  o.delivery.smtp_username = c.delivery.smtp_username;
+  if (!c.delivery.smtp_password_file.empty()) {
+    std::ifstream in(c.delivery.smtp_password_file);
+    if (!in) {
+      spdlog::critical("cannot read delivery.smtp.password_file {}", c.delivery.smtp_password_file);
+      return 1;
+    }
+    std::getline(in, o.delivery.smtp_password);
+  }
+  o.delivery.ca_file = c.delivery.tls_ca_file;
+  o.delivery.allow_plain_http_to_loopback = c.delivery.allow_plain_http_to_loopback;
   if (const char* off = std::getenv("HPAND_TEST_CLOCK_OFFSET"); off != nullptr && *off != '\0') {
     o.clock_offset = std::chrono::seconds(std::strtoll(off, nullptr, 10));
     spdlog::warn("clock offset {} s from HPAND_TEST_CLOCK_OFFSET (tests only)", o.clock_offset.count());

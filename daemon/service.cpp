@@ -14,7 +14,9 @@
 #include "crypto/encoding.h"
 #include "daemon/authoriser.h"
 #include "daemon/control_server.h"
+#include "daemon/delivery_engine.h"
 #include "daemon/dispatcher.h"
+#include <random>
 
 namespace hpan::daemon {
 
@@ -54,8 +56,12 @@ class Service {
         *store_, [this]() -> const crypto::SigningKey& { return keys_->current(); }, origin);
     HPAN_TRY(audit_->load());
     lifecycle_ = std::make_unique<alerts::Lifecycle>(*store_, *audit_, clock_, opts_.lifecycle);
-    dispatcher_ = std::make_unique<Dispatcher>(*store_, *audit_, *lifecycle_, *keys_,
-                                               [this] { return status(); });
+    outbox_ = std::make_unique<alerts::Outbox>(*store_, *audit_);
+    engine_ = std::make_unique<DeliveryEngine>(io_, *outbox_, *keys_, clock_, opts_.delivery, [this] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    });
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, *audit_, *lifecycle_, *keys_, *outbox_, clock_,
+                                               [this] { return status(); }, [this] { engine_->poke(); });
     HPAN_TRY(lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.start", json::object(),
                                      json{{"kid", keys_->current().kid()},
                                           {"schema_version", store_->schema_version()}}));
@@ -76,6 +82,7 @@ class Service {
     if (!server) return std::move(server).error();
     server_ = std::move(*server);
     server_->start();
+    HPAN_TRY(engine_->start());
     log_->info("started: state {} socket {} signing key {} audit size {}", opts_.state_dir.string(),
                opts_.socket_path, keys_->current().kid(), audit_->size());
     return {};
@@ -97,6 +104,7 @@ class Service {
   void stop() {
     purge_timer_.cancel();
     if (server_) server_->stop();
+    if (engine_) engine_->stop();
     if (lifecycle_) (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.stop", json::object(), json::object());
     io_.stop();
   }
@@ -130,6 +138,7 @@ class Service {
     };
     s["notices"] = count_by("SELECT state, count(*) FROM notices GROUP BY state");
     s["outbox"] = count_by("SELECT state, count(*) FROM outbox GROUP BY state");
+    s["deliveries_in_flight"] = engine_ ? engine_->in_flight() : 0;
     return s;
   }
 
@@ -143,6 +152,9 @@ class Service {
   std::unique_ptr<alerts::KeyRing> keys_;
   std::unique_ptr<alerts::AuditLog> audit_;
   std::unique_ptr<alerts::Lifecycle> lifecycle_;
+  std::unique_ptr<alerts::Outbox> outbox_;
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ControlServer> server_;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alerts/lifecycle.h"
+#include "daemon/delivery_engine.h"
 #include "common/role.h"
 
 namespace hpan::daemon {
@@ -25,6 +26,7 @@ struct ServiceOptions {
   std::filesystem::path signing_key;
   std::filesystem::path keyset;  // "" = <state_dir>/keyset.json
   alerts::LifecycleSettings lifecycle;
+  DeliverySettings delivery;
   std::chrono::seconds clock_offset{0};  // tests only (HPAND_TEST_CLOCK_OFFSET)
 };
 

@@ -54,7 +54,11 @@ def ensure_users():
 class Daemon:
     """One hpand with its own state folder, keys, config and control socket."""
 
-    def __init__(self, roles=None, extra_config="", env=None):
+    # Deliveries go only to loopback; by default to closed ports (refused at once).
+    LOOPBACK_DELIVERY = ("delivery:\n  allow_plain_http_to_loopback: true\n"
+                         "  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
+
+    def __init__(self, roles=None, extra_config="", env=None, delivery=None):
         self.tmp = tempfile.mkdtemp(prefix="hpan-it-", dir="/tmp")
         os.chmod(self.tmp, 0o755)
         self.state = os.path.join(self.tmp, "state")
@@ -62,7 +66,7 @@ class Daemon:
         self.key = os.path.join(self.tmp, "signing.key")
         run([BIN["HPAN_KEYGEN"], "signing", "--out", self.key])
         self.roles = roles or {}
-        self.extra_config = extra_config
+        self.extra_config = extra_config + (delivery if delivery is not None else self.LOOPBACK_DELIVERY)
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.log_path = os.path.join(self.tmp, "hpand.log")

@@ -65,5 +65,6 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code);
 void add_body_commands(CLI::App& app, Options& opts, int& code);
 void add_audit_commands(CLI::App& app, Options& opts, int& code);
 void add_misc_commands(CLI::App& app, Options& opts, int& code);
+void add_delivery_commands(CLI::App& app, Options& opts, int& code);
 
 }  // namespace hpan::ctl

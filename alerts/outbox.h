@@ -1,0 +1,56 @@
+#pragma once
+// The outbox as the delivery engine sees it: claim due deliveries, record each attempt
+// (with its audit record, in batches), list, show and retry. Plain SQL on the store.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alerts/audit_log.h"
+#include "alerts/delivery_message.h"
+#include "alerts/store.h"
+#include "common/result.h"
+
+namespace hpan::alerts {
+
+// What one attempt came to.
+struct AttemptResult {
+  std::string delivery_id;
+  int attempt = 0;
+  std::string outcome;  // delivered | retry | dead
+  std::string detail;   // HTTP status, SMTP reply or error; no personal data
+  std::optional<std::int64_t> next_attempt_at;  // for retry
+};
+
+class Outbox {
+ public:
+  Outbox(Store& store, AuditLog& audit) : store_(store), audit_(audit) {}
+
+  // After a crash or stop: deliveries left in flight go back to pending (they are sent
+  // again with the same delivery id; receivers de-duplicate on it).
+  Result<int> requeue_in_flight(std::int64_t now);
+  // Marks up to `limit` due deliveries (pending or failed, body active, not in
+  // `busy_hosts`-limited set) in flight and returns them, oldest first.
+  Result<std::vector<OutboundDelivery>> claim_due(std::int64_t now, int limit);
+  // The earliest next attempt among deliveries that could be sent, if any.
+  Result<std::optional<std::int64_t>> next_due();
+  // Records attempts in one transaction with their audit records.
+  Status record(const std::vector<AttemptResult>& results, std::int64_t now);
+  // The payload base of a version (cached by the engine).
+  Result<nlohmann::json> payload(const std::string& notice_id, int version);
+
+  // hpanctl deliveries list | show | retry
+  Result<nlohmann::json> list(const nlohmann::json& params);
+  Result<nlohmann::json> show(const nlohmann::json& params);
+  Result<nlohmann::json> retry(const Actor& actor, const nlohmann::json& params, std::int64_t now);
+  // Counts by channel and state, for metrics and status.
+  Result<nlohmann::json> counts();
+
+ private:
+  Store& store_;
+  AuditLog& audit_;
+};
+
+}  // namespace hpan::alerts
