@@ -2,6 +2,8 @@
 // signature against the keyset, and prints the notice. It never prints a payload
 // whose signature did not verify.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -131,6 +133,10 @@ int main(int argc, char** argv) {
       expected = hook["body_id"].get<std::string>();
     }
   }
+  // An email attachment wraps the base64 in lines: whitespace inside is not part of it.
+  sealed.erase(std::remove_if(sealed.begin(), sealed.end(),
+                              [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }),
+               sealed.end());
   std::optional<std::string_view> expected_view;
   if (expected) expected_view = *expected;
   auto opened = crypto::open_notice(sealed, *key, *keyset, expected_view);

@@ -33,6 +33,22 @@ hpan_install_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The delivery tests verify webhook signatures with the npm package standardwebhooks
+# (an independent implementation), installed into DIR/node without touching the tree.
+HPAN_STANDARDWEBHOOKS_VERSION=1.1.1
+hpan_install_node_tools() {
+  local dir="$1"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    hpan_install_packages nodejs npm
+  fi
+  if [ ! -f "$dir/node/node_modules/standardwebhooks/package.json" ]; then
+    hpan_log "installing standardwebhooks@$HPAN_STANDARDWEBHOOKS_VERSION (npm) into $dir/node"
+    mkdir -p "$dir/node"
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$dir/node" \
+      "standardwebhooks@$HPAN_STANDARDWEBHOOKS_VERSION" >/dev/null
+  fi
+}
+
 # hpan_build DIR [cmake args...]: configure (once) and build everything in DIR.
 hpan_build() {
   local dir="$1"; shift
