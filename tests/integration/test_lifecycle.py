@@ -184,6 +184,46 @@ class Lifecycle(unittest.TestCase):
         self.assertGreater(checked, 3)
         self.assertEqual(len(signers), 2, "checkpoints before and after rotation")
 
+    def test_every_command_prints_for_people_without_json(self):
+        """The same flow with human-readable output: each command exits 0 and prints
+        what a person would look for."""
+        self.add_bodies()
+        content = os.path.join(self.d.tmp, "content.json")
+        with open(content, "w") as f:
+            json.dump(harness.sample_content(), f)
+        os.chmod(content, 0o644)
+
+        def human(user, *args, expect_text=""):
+            p = self.d.ctl(*args, user=user)
+            self.assertEqual(p.returncode, 0, f"{args}: {p.stdout} {p.stderr}")
+            self.assertIn(expect_text, p.stdout, args)
+            return p.stdout
+
+        out = human("alice", "notice", "create", "--file", content, expect_text="state:")
+        nid = out.split("id:", 1)[1].split()[0]
+        human("bob", "notice", "approve", nid, expect_text="approved")
+        human("alice", "notice", "issue", nid, "--urgent", "--reason", "risk", expect_text="delivered version 1")
+        human("alice", "notice", "inform", nid, expect_text="active")
+        human("bob", "notice", "review", nid, "--outcome", "continue", expect_text="next_review_due")
+        human("bob", "notice", "revoke", nid, "--reason", "done", expect_text="pending:")
+        human("alice", "notice", "approve", nid, expect_text="delivered version 2 (revoked)")
+        human("alice", "notice", "show", nid, expect_text="Dr Test Example")
+        human("alice", "notice", "history", nid, expect_text="notice.approve")
+        human("victor", "notice", "list", expect_text=nid)
+        human("victor", "body", "list", expect_text="RQ1")
+        human("victor", "body", "show", "RQ1", expect_text="fingerprint")
+        human("victor", "deliveries", "list", expect_text=f"{nid}-v1-NAT-webhook")
+        human("victor", "deliveries", "show", f"{nid}-v1-NAT-webhook", expect_text="ATTEMPT")
+        human("victor", "check", "--regulator", "GMC", "--number", "0000001", expect_text="no active notice")
+        human("alice", "sar", "--name", "Dr Test Example", "--dob", "1970-01-31", expect_text="1 notice(s)")
+        human("victor", "status", expect_text="audit_size")
+        human("victor", "audit", "verify", expect_text="audit log verified")
+        human("victor", "audit", "proof", "1", expect_text="proof:")
+        human("victor", "keys", "export", expect_text="hpan.keyset/1")
+        for args in (["--help"], ["notice", "--help"], ["notice", "issue", "--help"], ["deliveries", "retry", "--help"]):
+            self.assertEqual(self.d.ctl(*args).returncode, 0, args)
+        self.assertEqual(self.d.ctl("notice", "frobnicate").returncode, 2)
+
     def test_unknown_peer_is_refused_and_audited(self):
         p = self.d.ctl("--json", "status", user="mallory")
         self.assertEqual(p.returncode, 6, p.stdout + p.stderr)

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kUsage;
+  } catch (const std::exception& e) {
+    // An answer of an unexpected shape must not abort with a core dump.
+    std::cerr << "hpanctl: unexpected answer from hpand: " << e.what() << "\n";
+    return kFailed;
   }
   return code;
 }

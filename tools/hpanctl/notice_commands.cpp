@@ -27,9 +27,10 @@ void print_summary(const json& n) {
 }
 
 void print_result_with_version(const json& r) {
-  const json& n = r.contains("notice") ? r["notice"] : r;
-  print_summary(n);
-  if (r.contains("version")) {
+  // Approve and issue answer {notice, version?}; the others answer the summary itself.
+  const bool wrapped = r.contains("notice");
+  print_summary(wrapped ? r["notice"] : r);
+  if (wrapped && r.contains("version")) {
     const json& v = r["version"];
     std::cout << "delivered version " << text(v["version"]) << " (" << text(v["type"]) << "): "
               << text(v["deliveries_queued"]) << " deliveries queued, content hash "
