@@ -36,6 +36,31 @@ std::string webhook_public_key(const crypto::SigningPublicKey& pk) {
   return "whpk_" + crypto::base64_encode(pk.bytes);
 }
 
+namespace {
+
+// Standard Webhooks headers for `body`: webhook-id, -timestamp and -signature (v1a
+// Ed25519 always, v1 HMAC with a shared secret), each header value checked.
+Result<WebhookRequest> signed_request(const OutboundDelivery& d, std::string body,
+                                      const crypto::SigningKey& key, std::int64_t now) {
+  const std::string ts = std::to_string(now);
+  const std::string to_sign = d.delivery_id + "." + ts + "." + body;
+  std::string signature = "v1a," + crypto::base64_encode(key.sign_detached(to_sign));
+  if (!d.webhook_secret.empty()) {
+    HPAN_TRY_ASSIGN(secret, crypto::base64_decode(d.webhook_secret));
+    signature += " v1," + crypto::base64_encode(crypto::hmac_sha256(secret, to_sign));
+  }
+  WebhookRequest req{d.address, std::move(body),
+                     {{"content-type", "application/json"},
+                      {"webhook-id", d.delivery_id},
+                      {"webhook-timestamp", ts},
+                      {"webhook-signature", signature},
+                      {"user-agent", "hpand/0.1"}}};
+  for (const auto& [name, value] : req.headers) HPAN_TRY(check_header_value(name, value));
+  return req;
+}
+
+}  // namespace
+
 Result<WebhookRequest> build_webhook(const OutboundDelivery& d, const json& payload_base,
                                      const crypto::SigningKey& key, std::int64_t now) {
   HPAN_TRY_ASSIGN(sealed, seal_for_body(d, payload_base, key));
@@ -45,21 +70,17 @@ Result<WebhookRequest> build_webhook(const OutboundDelivery& d, const json& payl
                      {"body_id", d.body_id},
                      {"sealed", sealed}};
   HPAN_TRY_ASSIGN(text, crypto::canonical_json(body));
-  const std::string ts = std::to_string(now);
-  const std::string to_sign = d.delivery_id + "." + ts + "." + text;
-  std::string signature = "v1a," + crypto::base64_encode(key.sign_detached(to_sign));
-  if (!d.webhook_secret.empty()) {
-    HPAN_TRY_ASSIGN(secret, crypto::base64_decode(d.webhook_secret));
-    signature += " v1," + crypto::base64_encode(crypto::hmac_sha256(secret, to_sign));
-  }
-  WebhookRequest req{d.address, text,
-                     {{"content-type", "application/json"},
-                      {"webhook-id", d.delivery_id},
-                      {"webhook-timestamp", ts},
-                      {"webhook-signature", signature},
-                      {"user-agent", "hpand/0.1"}}};
-  for (const auto& [name, value] : req.headers) HPAN_TRY(check_header_value(name, value));
-  return req;
+  return signed_request(d, std::move(text), key, now);
+}
+
+Result<WebhookRequest> build_message_webhook(const OutboundDelivery& d, const crypto::SigningKey& key,
+                                             std::int64_t now) {
+  json body = json::parse(d.message, nullptr, false);
+  if (!body.is_object()) return make_error("invalid_message", "the stored message is not a JSON object");
+  body["type"] = "hpan." + d.message_type;
+  body["message_id"] = d.delivery_id;
+  HPAN_TRY_ASSIGN(text, crypto::canonical_json(body));
+  return signed_request(d, std::move(text), key, now);
 }
 
 namespace {
@@ -93,7 +114,46 @@ Result<std::vector<std::string>> split_addresses(const std::string& list) {
   return out;
 }
 
+// The header block every message starts with, each value checked.
+Result<std::string> mail_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string out;
+  for (const auto& [name, value] : headers) {
+    HPAN_TRY(check_header_value(name, value));
+    out += name + ": " + value + "\r\n";
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<EmailMessage> build_message_email(const OutboundDelivery& d, const std::string& from, std::int64_t now) {
+  if (!valid_email_address(from)) return make_error("invalid_header", "not an email address", "From");
+  HPAN_TRY_ASSIGN(recipients, split_addresses(d.address));
+  const json fields = json::parse(d.message, nullptr, false);
+  if (!fields.is_object()) return make_error("invalid_message", "the stored message is not a JSON object");
+  std::string to;
+  for (const auto& r : recipients) to += (to.empty() ? "" : ", ") + r;
+  const std::string subject = fields.value("subject", "HPAN " + d.message_type);
+  HPAN_TRY_ASSIGN(data, mail_headers({{"From", from},
+                                      {"To", to},
+                                      {"Subject", subject},
+                                      {"Date", rfc5322_date(now)},
+                                      {"Message-ID", "<" + d.delivery_id + "@hpand.invalid>"},
+                                      {"MIME-Version", "1.0"},
+                                      {"Content-Type", "text/plain; charset=utf-8"},
+                                      {"Content-Transfer-Encoding", "8bit"},
+                                      {"X-HPAN-Delivery-Id", d.delivery_id}}));
+  data += "\r\n";
+  for (const auto& [k, v] : fields.items()) {
+    if (k == "subject") continue;
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    // A field value never starts a line of its own: line breaks become spaces.
+    std::replace(value.begin(), value.end(), '\n', ' ');
+    std::replace(value.begin(), value.end(), '\r', ' ');
+    data += k + ": " + value + "\r\n";
+  }
+  return EmailMessage{from, recipients, data};
+}
 
 Result<EmailMessage> build_email(const OutboundDelivery& d, const json& payload_base,
                                  const crypto::SigningKey& key, const std::string& from,
@@ -117,11 +177,7 @@ Result<EmailMessage> build_email(const OutboundDelivery& d, const json& payload_
       {"X-HPAN-Delivery-Id", d.delivery_id},
       {"X-HPAN-Notice", d.notice_id + " v" + std::to_string(d.version) + " " + d.message_type},
   };
-  std::string data;
-  for (const auto& [name, value] : headers) {
-    HPAN_TRY(check_header_value(name, value));
-    data += name + ": " + value + "\r\n";
-  }
+  HPAN_TRY_ASSIGN(data, mail_headers(headers));
   data += "\r\n--" + boundary + "\r\n";
   data += "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n";
   data += "A Healthcare Professional Alert Notice (" + d.notice_id + ", version " +

@@ -27,6 +27,10 @@ struct OutboundDelivery {
   std::int64_t created_at = 0;
   std::string body_public_key;  // base64 X25519
   std::string webhook_secret;   // base64, "" when none
+  std::string message;          // for escalations and reminders: their fields (JSON)
+
+  // Escalations and reminders carry no notice.
+  bool is_notice() const { return !notice_id.empty(); }
 };
 
 // The sealed notice for this delivery's body: payload_base + body_id, canonical,
@@ -46,6 +50,11 @@ struct WebhookRequest {
 Result<WebhookRequest> build_webhook(const OutboundDelivery& d, const nlohmann::json& payload_base,
                                      const crypto::SigningKey& key, std::int64_t now);
 
+// An escalation or reminder (no notice, no personal data) as a Standard Webhooks POST of
+// {"type":"hpan.<message_type>", ...its fields}, signed v1a like a notice.
+Result<WebhookRequest> build_message_webhook(const OutboundDelivery& d, const crypto::SigningKey& key,
+                                             std::int64_t now);
+
 // The Standard Webhooks public key of the issuer: "whpk_" + base64(Ed25519 public key).
 std::string webhook_public_key(const crypto::SigningPublicKey& pk);
 
@@ -61,6 +70,10 @@ struct EmailMessage {
 Result<EmailMessage> build_email(const OutboundDelivery& d, const nlohmann::json& payload_base,
                                  const crypto::SigningKey& key, const std::string& from,
                                  std::int64_t now);
+
+// An escalation or reminder as a plain-text email: its fields, one per line.
+Result<EmailMessage> build_message_email(const OutboundDelivery& d, const std::string& from,
+                                         std::int64_t now);
 
 // A header value is printable ASCII (0x20-0x7E) and at most 900 bytes: no CR, LF or
 // other control characters, no raw non-ASCII. Error code "invalid_header", naming `name`.

@@ -22,11 +22,13 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int li
   HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
   {
     HPAN_TRY_ASSIGN(s, store_.db().prepare(
-                           "SELECT o.delivery_id, o.notice_id, o.version, o.body_id, o.channel, o.address,"
-                           " o.message_type, o.attempts, o.created_at, b.public_key, b.webhook_secret"
-                           " FROM outbox o JOIN bodies b ON b.id = o.body_id"
+                           "SELECT o.delivery_id, coalesce(o.notice_id, ''), coalesce(o.version, 0),"
+                           " coalesce(o.body_id, ''), o.channel, o.address, o.message_type, o.attempts,"
+                           " o.created_at, coalesce(b.public_key, ''), coalesce(b.webhook_secret, ''), o.message"
+                           " FROM outbox o LEFT JOIN bodies b ON b.id = o.body_id"
                            " WHERE o.state IN ('pending','failed') AND o.next_attempt_at <= ?"
-                           " AND b.state = 'active' ORDER BY o.next_attempt_at, o.rowid LIMIT ?"));
+                           " AND (o.body_id IS NULL OR b.state = 'active')"
+                           " ORDER BY o.next_attempt_at, o.rowid LIMIT ?"));
     s->bind(1, now).bind(2, limit);
     while (true) {
       HPAN_TRY_ASSIGN(has, s->step());
@@ -43,6 +45,7 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int li
       d.created_at = s->column_int(8);
       d.body_public_key = s->column_text(9);
       d.webhook_secret = s->column_text(10);
+      d.message = s->column_text(11);
       out.push_back(std::move(d));
     }
   }
@@ -59,8 +62,8 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int li
 
 Result<std::optional<std::int64_t>> Outbox::next_due() {
   HPAN_TRY_ASSIGN(s, store_.db().prepare(
-                         "SELECT min(o.next_attempt_at) FROM outbox o JOIN bodies b ON b.id = o.body_id"
-                         " WHERE o.state IN ('pending','failed') AND b.state = 'active'"));
+                         "SELECT min(o.next_attempt_at) FROM outbox o LEFT JOIN bodies b ON b.id = o.body_id"
+                         " WHERE o.state IN ('pending','failed') AND (o.body_id IS NULL OR b.state = 'active')"));
   HPAN_TRY_ASSIGN(has, s->step());
   std::optional<std::int64_t> out;
   if (has && !s->column_is_null(0)) out = s->column_int(0);
@@ -93,6 +96,7 @@ Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t no
     a->reset();
     a->bind(1, r.delivery_id).bind(2, r.attempt).bind(3, now).bind(4, r.outcome).bind(5, r.detail);
     HPAN_TRY(a->run());
+    if (r.outcome == "dead") HPAN_TRY(escalate(r, now));
     HPAN_TRY(audit_.append(AuditEntry{Actor::daemon(), "delivery.attempt",
                                       json{{"delivery_id", r.delivery_id}},
                                       r.outcome == "delivered" ? "ok" : r.outcome,
@@ -103,6 +107,35 @@ Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t no
   HPAN_TRY(tx.commit());
   batch.commit();
   return {};
+}
+
+Status Outbox::escalate(const AttemptResult& dead, std::int64_t now) {
+  if (escalation_channel_.empty()) return {};
+  HPAN_TRY_ASSIGN(s, store_.db().prepare(
+                         "SELECT notice_id, version, body_id, channel, attempts FROM outbox"
+                         " WHERE delivery_id = ? AND notice_id IS NOT NULL"));
+  s->bind(1, dead.delivery_id);
+  HPAN_TRY_ASSIGN(has, s->step());
+  if (!has) return {};  // only notice deliveries are escalated, never escalations themselves
+  // Ids and the transport's error only: no personal data.
+  const json message = {{"subject", "HPAN delivery " + dead.delivery_id + " failed for good"},
+                        {"event", "delivery_dead"},
+                        {"delivery_id", dead.delivery_id},
+                        {"notice_id", s->column_text(0)},
+                        {"version", s->column_int(1)},
+                        {"body_id", s->column_text(2)},
+                        {"channel", s->column_text(3)},
+                        {"attempts", s->column_int(4)},
+                        {"last_error", dead.detail},
+                        {"action", "check the body's endpoint, then: hpanctl deliveries retry " + dead.delivery_id}};
+  s->reset();
+  HPAN_TRY_ASSIGN(q, store_.db().prepare(
+                         "INSERT OR IGNORE INTO outbox(delivery_id, channel, address, message_type, message,"
+                         " state, next_attempt_at, created_at, updated_at)"
+                         " VALUES(?, ?, ?, 'escalation', ?, 'pending', ?, ?, ?)"));
+  q->bind(1, "escalation-" + dead.delivery_id).bind(2, escalation_channel_).bind(3, escalation_address_);
+  q->bind(4, message.dump()).bind(5, now).bind(6, now).bind(7, now);
+  return q->run();
 }
 
 Result<json> Outbox::payload(const std::string& notice_id, int version) {

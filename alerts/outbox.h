@@ -28,6 +28,13 @@ class Outbox {
  public:
   Outbox(Store& store, AuditLog& audit) : store_(store), audit_(audit) {}
 
+  // Where a dead notice delivery is escalated: channel "email" or "webhook" and its
+  // address; an empty channel turns escalation off.
+  void set_escalation(std::string channel, std::string address) {
+    escalation_channel_ = std::move(channel);
+    escalation_address_ = std::move(address);
+  }
+
   // After a crash or stop: deliveries left in flight go back to pending (they are sent
   // again with the same delivery id; receivers de-duplicate on it).
   Result<int> requeue_in_flight(std::int64_t now);
@@ -36,7 +43,8 @@ class Outbox {
   Result<std::vector<OutboundDelivery>> claim_due(std::int64_t now, int limit);
   // The earliest next attempt among deliveries that could be sent, if any.
   Result<std::optional<std::int64_t>> next_due();
-  // Records attempts in one transaction with their audit records.
+  // Records attempts in one transaction with their audit records; a notice delivery that
+  // goes dead queues an escalation message (same transaction) when escalation is set.
   Status record(const std::vector<AttemptResult>& results, std::int64_t now);
   // The payload base of a version (cached by the engine).
   Result<nlohmann::json> payload(const std::string& notice_id, int version);
@@ -49,8 +57,11 @@ class Outbox {
   Result<nlohmann::json> counts();
 
  private:
+  Status escalate(const AttemptResult& dead, std::int64_t now);
   Store& store_;
   AuditLog& audit_;
+  std::string escalation_channel_;
+  std::string escalation_address_;
 };
 
 }  // namespace hpan::alerts

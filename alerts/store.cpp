@@ -136,6 +136,41 @@ CREATE TABLE checkpoints (
   created_at INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: the outbox also carries messages that are not notices (escalations of dead
+    // deliveries; reminders later): notice and body become optional, `message` holds the
+    // message's fields (no personal data). SQLite cannot alter a CHECK, so the table is
+    // rebuilt (foreign keys are off during migrations; checked after).
+    R"sql(
+CREATE TABLE outbox_v2 (
+  delivery_id     TEXT PRIMARY KEY,
+  notice_id       TEXT REFERENCES notices(id),
+  version         INTEGER,
+  body_id         TEXT REFERENCES bodies(id),
+  channel         TEXT NOT NULL CHECK (channel IN ('webhook','email')),
+  address         TEXT NOT NULL,
+  message_type    TEXT NOT NULL CHECK (message_type IN ('issued','updated','revoked','escalation','reminder')),
+  message         TEXT NOT NULL DEFAULT '{}',
+  state           TEXT NOT NULL CHECK (state IN
+                    ('pending','in_flight','delivered','failed','dead','cancelled')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  delivered_at    INTEGER,
+  FOREIGN KEY (notice_id, version) REFERENCES notice_versions(notice_id, version),
+  CHECK ((notice_id IS NULL) = (message_type IN ('escalation','reminder')))
+) STRICT;
+INSERT INTO outbox_v2(delivery_id, notice_id, version, body_id, channel, address, message_type,
+                      state, attempts, next_attempt_at, last_error, created_at, updated_at, delivered_at)
+  SELECT delivery_id, notice_id, version, body_id, channel, address, message_type,
+         state, attempts, next_attempt_at, last_error, created_at, updated_at, delivered_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_by_notice ON outbox(notice_id, version);
+CREATE INDEX outbox_by_body ON outbox(body_id, state);
+)sql",
 };
 
 }  // namespace
@@ -165,11 +200,22 @@ Result<Store> Store::migrate(sql::Database db) {
                           " but this hpand understands up to " + std::to_string(kSchemaVersion) +
                           "; run a newer hpand or restore a backup");
   }
-  for (int v = current + 1; v <= kSchemaVersion; ++v) {
-    HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(db));
-    HPAN_TRY(db.exec(kMigrations[static_cast<std::size_t>(v - 1)]));
-    HPAN_TRY(db.exec("PRAGMA user_version = " + std::to_string(v)));
-    HPAN_TRY(tx.commit());
+  if (current < kSchemaVersion) {
+    // Table rebuilds need foreign keys off (it cannot change inside a transaction);
+    // every migration's result is checked with foreign_key_check before it commits.
+    HPAN_TRY(db.exec("PRAGMA foreign_keys=OFF"));
+    for (int v = current + 1; v <= kSchemaVersion; ++v) {
+      HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(db));
+      HPAN_TRY(db.exec(kMigrations[static_cast<std::size_t>(v - 1)]));
+      HPAN_TRY_ASSIGN(fk, db.prepare("PRAGMA foreign_key_check"));
+      HPAN_TRY_ASSIGN(broken, fk->step());
+      fk->reset();
+      if (broken)
+        return make_error("storage_error", "migration " + std::to_string(v) + " broke a foreign key");
+      HPAN_TRY(db.exec("PRAGMA user_version = " + std::to_string(v)));
+      HPAN_TRY(tx.commit());
+    }
+    HPAN_TRY(db.exec("PRAGMA foreign_keys=ON"));
   }
   return Store(std::move(db), kSchemaVersion);
 }

@@ -11,7 +11,7 @@
 
 namespace hpan::alerts {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 class Store {
  public:

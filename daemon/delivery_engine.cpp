@@ -137,8 +137,8 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     auto t = std::make_unique<Transfer>();
     t->delivery = std::move(d);
     const auto& dv = t->delivery;
-    const json* payload = payload_for(dv);
-    if (payload == nullptr) {
+    const json* payload = dv.is_notice() ? payload_for(dv) : nullptr;
+    if (dv.is_notice() && payload == nullptr) {
       complete(dv, "dead", "the notice version is missing from the store", std::nullopt);
       return;
     }
@@ -152,7 +152,8 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!settings.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, settings.ca_file.c_str());
     if (dv.channel == "webhook") {
-      auto req = alerts::build_webhook(dv, *payload, keys.current(), now);
+      auto req = dv.is_notice() ? alerts::build_webhook(dv, *payload, keys.current(), now)
+                                : alerts::build_message_webhook(dv, keys.current(), now);
       if (!req) {
         complete(dv, "dead", req.error().message, std::nullopt);
         return;
@@ -177,7 +178,8 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
       curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     } else {
-      auto mail = alerts::build_email(dv, *payload, keys.current(), settings.smtp_from, now);
+      auto mail = dv.is_notice() ? alerts::build_email(dv, *payload, keys.current(), settings.smtp_from, now)
+                                 : alerts::build_message_email(dv, settings.smtp_from, now);
       if (!mail) {
         complete(dv, "dead", mail.error().message, std::nullopt);
         return;

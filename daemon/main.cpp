@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
     std::getline(in, o.delivery.smtp_password);
   }
   o.delivery.ca_file = c.delivery.tls_ca_file;
+  o.escalation_contact = c.reminders.escalation_contact;
   o.delivery.allow_plain_http_to_loopback = c.delivery.allow_plain_http_to_loopback;
   if (const char* off = std::getenv("HPAND_TEST_CLOCK_OFFSET"); off != nullptr && *off != '\0') {
     o.clock_offset = std::chrono::seconds(std::strtoll(off, nullptr, 10));

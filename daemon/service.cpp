@@ -57,6 +57,7 @@ class Service {
     HPAN_TRY(audit_->load());
     lifecycle_ = std::make_unique<alerts::Lifecycle>(*store_, *audit_, clock_, opts_.lifecycle);
     outbox_ = std::make_unique<alerts::Outbox>(*store_, *audit_);
+    set_escalation(opts_.escalation_contact);
     engine_ = std::make_unique<DeliveryEngine>(io_, *outbox_, *keys_, clock_, opts_.delivery, [this] {
       return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
     });
@@ -119,6 +120,22 @@ class Service {
       else if (!(*r)["purged"].empty()) log_->info("retention sweep purged {} notice(s)", (*r)["purged"].size());
       schedule_purge(kPurgeInterval);
     });
+  }
+
+  // reminders.escalation_contact: an email address or a webhook URL (named contacts
+  // arrive with cases). Anything else is logged and escalation stays off.
+  void set_escalation(const std::string& contact) {
+    if (contact.empty()) {
+      outbox_->set_escalation("", "");
+    } else if (contact.find('@') != std::string::npos && contact.find("://") == std::string::npos) {
+      outbox_->set_escalation("email", contact);
+    } else if (contact.rfind("https://", 0) == 0 || contact.rfind("http://", 0) == 0) {
+      outbox_->set_escalation("webhook", contact);
+    } else {
+      log_->warn("reminders.escalation_contact is neither an email address nor a URL; dead deliveries "
+                 "will not be escalated");
+      outbox_->set_escalation("", "");
+    }
   }
 
   json status() {

@@ -27,6 +27,7 @@ struct ServiceOptions {
   std::filesystem::path keyset;  // "" = <state_dir>/keyset.json
   alerts::LifecycleSettings lifecycle;
   DeliverySettings delivery;
+  std::string escalation_contact;  // email address or webhook URL; "" = none
   std::chrono::seconds clock_offset{0};  // tests only (HPAND_TEST_CLOCK_OFFSET)
 };
 

@@ -161,17 +161,21 @@ class Delivery(unittest.TestCase):
 
     def test_retries_follow_the_backoff_and_permanent_failures_go_dead(self):
         web = receivers.WebhookReceiver()
+        smtp = receivers.SmtpReceiver()
         self.addCleanup(web.stop)
+        self.addCleanup(smtp.stop)
         self.start("delivery:\n  allow_plain_http_to_loopback: true\n  timeout: 2s\n"
                    "  retry: {first: 1s, max_interval: 4s, give_up_after: 1h}\n"
-                   "  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
+                   f"  smtp: {{url: \"smtp://127.0.0.1:{smtp.port}\", starttls: none}}\n"
+                   "reminders: {escalation_contact: duty@issuer.example.nhs.uk}\n")
         web.behaviour.update({"/busy": ["busy", "busy", "ok"], "/gone": ["gone", "ok"],
                               "/limit": ["slow429", "ok"], "/hang": ["hang", "ok"], "/drop": ["close", "ok"]})
         for name in ("busy", "gone", "limit", "hang", "drop"):
             self.add_body(name.upper(), webhook=web.url("/" + name))
         self.add_body("RQ1", webhook=web.url("/rq1"), receives="selected")
         nid = self.issue()
-        wait_for(lambda: len(self.deliveries(state="delivered")) == 5, timeout=40, what="5 deliveries")
+        delivered = lambda: [d for d in self.deliveries(state="delivered", notice_id=nid)]  # noqa: E731
+        wait_for(lambda: len(delivered()) == 5, timeout=40, what="5 deliveries")
         times = [r["at"] for r in web.received("/busy")]
         self.assertEqual(len(times), 3)
         # 1 s then 2 s, each within the ±20% jitter (and the loop's scheduling).
@@ -188,11 +192,19 @@ class Delivery(unittest.TestCase):
         self.assertIn("410", gone["attempt_log"][0]["detail"])
         self.assertEqual(len(web.received("/gone")), 1)
         self.assertIn("is dead", self.d.read_log())
+        # The escalation contact is told, with ids only.
+        wait_for(lambda: smtp.messages, what="the escalation email")
+        esc = smtp.messages[0]
+        self.assertEqual(esc["to"], ["duty@issuer.example.nhs.uk"])
+        self.assertIn(f"{nid}-v1-GONE-webhook", esc["data"])
+        self.assertIn("HTTP 410", esc["data"])
+        self.assertNotIn("Test Example", esc["data"])
+        self.assertNotIn("0000001", esc["data"])
         # An operator brings it back; it is delivered with the same webhook-id.
         p = self.d.ctl("--json", "deliveries", "retry", "--all-dead")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(json.loads(p.stdout)["requeued"], 1)
-        wait_for(lambda: len(self.deliveries(state="delivered")) == 6, what="the retried delivery")
+        wait_for(lambda: len(delivered()) == 6, what="the retried delivery")
         ids = {r["headers"]["webhook-id"] for r in web.received("/gone")}
         self.assertEqual(ids, {f"{nid}-v1-GONE-webhook"})
         busy = self.c.call("deliveries.show", {"id": f"{nid}-v1-BUSY-webhook"})

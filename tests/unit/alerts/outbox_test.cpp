@@ -1,0 +1,95 @@
+#include "alerts/outbox.h"
+
+#include "tests/unit/alerts/lifecycle_fixture.h"
+
+namespace hpan::alerts::testing {
+namespace {
+
+using nlohmann::json;
+
+class Outbox_ : public LifecycleTest {
+ protected:
+  void SetUp() override {
+    LifecycleTest::SetUp();
+    add_body("RQ1", "selected", true, false);
+    add_body("NAT", "all", false, true);
+    outbox_ = std::make_unique<Outbox>(*store_, *audit_);
+  }
+  std::unique_ptr<Outbox> outbox_;
+};
+
+TEST_F(Outbox_, ClaimsDueDeliveriesOnceAndRequeuesThoseLeftInFlight) {
+  issue_urgent();
+  auto first = outbox_->claim_due(kStart, 10);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].attempts, 1);
+  EXPECT_TRUE(outbox_->claim_due(kStart, 10)->empty());  // in flight now
+  EXPECT_EQ(*outbox_->requeue_in_flight(kStart), 2);
+  EXPECT_EQ(outbox_->claim_due(kStart, 10)->front().attempts, 2);
+}
+
+TEST_F(Outbox_, ASuspendedBodysDeliveriesWaitUntilItIsResumed) {
+  ASSERT_TRUE(lifecycle_->body_set_state(operator_, {{"id", "NAT"}}, "body.suspend").ok());
+  issue_urgent();
+  auto claimed = *outbox_->claim_due(kStart, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].body_id, "RQ1");
+  ASSERT_TRUE(lifecycle_->body_set_state(operator_, {{"id", "NAT"}}, "body.resume").ok());
+  EXPECT_EQ(outbox_->claim_due(kStart, 10)->front().body_id, "NAT");
+}
+
+TEST_F(Outbox_, ADeadDeliveryIsEscalatedOnceWithoutPersonalData) {
+  outbox_->set_escalation("email", "duty@issuer.example.nhs.uk");
+  const std::string id = issue_urgent();
+  auto claimed = *outbox_->claim_due(kStart, 10);
+  const std::string dead_id = id + "-v1-RQ1-webhook";
+  ASSERT_TRUE(outbox_->record({{dead_id, 1, "dead", "HTTP 410 (permanent)", std::nullopt}}, kStart).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE delivery_id = ?", "escalation-" + dead_id), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE message_type = 'escalation' AND message LIKE '%Example%'"), 0);
+  auto escalations = *outbox_->claim_due(kStart, 10);
+  auto esc = std::find_if(escalations.begin(), escalations.end(), [](const auto& d) { return !d.is_notice(); });
+  ASSERT_NE(esc, escalations.end());
+  EXPECT_EQ(esc->address, "duty@issuer.example.nhs.uk");
+  EXPECT_EQ(json::parse(esc->message)["delivery_id"], dead_id);
+  // The escalation itself dying is not escalated again.
+  ASSERT_TRUE(outbox_->record({{esc->delivery_id, 1, "dead", "SMTP 550", std::nullopt}}, kStart).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE message_type = 'escalation'"), 1);
+  // Every attempt is audited and the log still verifies.
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE json_extract(record,'$.method') = 'delivery.attempt'"), 2);
+  EXPECT_TRUE(audit_->verify(keyset())->ok);
+}
+
+TEST_F(Outbox_, RetryBringsDeadDeliveriesBack) {
+  const std::string id = issue_urgent();
+  (void)outbox_->claim_due(kStart, 10);
+  ASSERT_TRUE(outbox_->record({{id + "-v1-NAT-email", 1, "dead", "SMTP 550", std::nullopt}}, kStart).ok());
+  auto r = outbox_->retry(alice_, {{"all_dead", true}}, kStart + 60);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["requeued"], 1);
+  EXPECT_EQ(outbox_->retry(alice_, {{"id", "nope"}}, kStart).error().code, "not_found");
+  EXPECT_EQ(outbox_->retry(alice_, json::object(), kStart).error().field, "id");
+  auto shown = outbox_->show({{"id", id + "-v1-NAT-email"}});
+  EXPECT_EQ((*shown)["state"], "pending");
+  EXPECT_EQ((*shown)["attempt_log"].size(), 1u);
+}
+
+TEST(Store, RefusesADatabaseFromANewerHpand) {
+  char tmpl[] = "/tmp/hpan-st-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/hpand.sqlite";
+  {
+    auto s = Store::open_file(path);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    ASSERT_TRUE(s->db().exec("PRAGMA user_version = 99").ok());
+  }
+  auto again = Store::open_file(path);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "schema_too_new");
+  EXPECT_NE(again.error().message.find("99"), std::string::npos);
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace hpan::alerts::testing
