@@ -1,13 +1,16 @@
-"""Real receivers on loopback for delivery tests: an HTTP(S) webhook receiver that can
-answer 2xx, 4xx, 5xx, 429 with Retry-After, hang, or close the connection; an SMTP
-server (aiosmtpd, Debian) with or without STARTTLS; and a throwaway test CA (openssl)."""
-import http.server
+"""Real receivers on loopback for delivery tests: the project's Beast webhook receiver
+(hpan-receiver), which can answer 2xx, 4xx, 5xx, 429 with Retry-After, hang, or close the
+connection on command; an SMTP server (aiosmtpd, Debian) with or without STARTTLS; and a
+throwaway test CA (openssl)."""
+import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
-import threading
+import tempfile
 import time
+import urllib.request
 
 
 def free_port():
@@ -36,71 +39,53 @@ def make_test_ca(folder):
 
 
 class WebhookReceiver:
-    """Records every request. `behaviour[path]` decides the answer: "ok", "gone" (410),
-    "bad" (400), "busy" (503), "slow429" (429 + Retry-After: 2), "hang", "close", or a
-    list of those consumed one per request (the last one then sticks)."""
+    """The project's own Beast receiver (hpan-receiver, path in $HPAN_RECEIVER) on loopback,
+    over HTTP or HTTPS. It records every request; `answer(path, [...])` tells it how to
+    answer that path: "ok" (204), "gone" (410), "bad" (400), "busy" (503), "slow429" (429 +
+    Retry-After: 2), "hang", "close"; the last answer sticks."""
 
-    def __init__(self, tls=None):
-        self.requests = []
-        self.behaviour = {}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
-                with receiver.lock:
-                    b = receiver.behaviour.get(self.path, "ok")
-                    if isinstance(b, list):
-                        b = b.pop(0) if len(b) > 1 else b[0]
-                    receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                              "body": body.decode(), "answer": b, "at": time.time()})
-                if b == "hang":
-                    time.sleep(8)
-                    return
-                if b == "close":
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                code = {"ok": 204, "gone": 410, "bad": 400, "busy": 503, "slow429": 429}[b]
-                self.send_response(code)
-                if b == "slow429":
-                    self.send_header("Retry-After", "2")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        class QuietServer(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # resets from "close" answers and killed clients are expected
-
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
+    def __init__(self, tls=None, ca=None):
+        self.dir = tempfile.mkdtemp(prefix="hpan-rcv-")
+        self.log = os.path.join(self.dir, "requests.jsonl")
+        port_file = os.path.join(self.dir, "port")
+        cmd = [os.environ["HPAN_RECEIVER"], "--log", self.log, "--port-file", port_file]
         if tls:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(tls[0], tls[1])
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
+            cmd += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(port_file):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("hpan-receiver did not start")
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read())
         self.scheme = "https" if tls else "http"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.ssl = ssl.create_default_context(cafile=ca) if tls else None
+
+    def answer(self, path, answers):
+        req = urllib.request.Request(self.url("/_control"), method="POST",
+                                     data=json.dumps({"path": path, "answers": answers}).encode())
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl) as r:
+            assert r.status == 204, r.status
 
     def url(self, path):
         return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def received(self, path=None):
-        with self.lock:
-            return [r for r in self.requests if path is None or r["path"] == path]
+        try:
+            with open(self.log) as f:
+                rows = [json.loads(line) for line in f if line.endswith("\n")]
+        except FileNotFoundError:
+            return []
+        return [r for r in rows if path is None or r["path"] == path]
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class SmtpReceiver:

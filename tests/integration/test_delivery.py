@@ -87,7 +87,7 @@ class Delivery(unittest.TestCase):
     def test_every_body_receives_every_message_over_https_and_starttls(self):
         tmp = tempfile.mkdtemp(prefix="hpan-ca-")
         ca, cert, key = receivers.make_test_ca(tmp)
-        web = receivers.WebhookReceiver(tls=(cert, key))
+        web = receivers.WebhookReceiver(tls=(cert, key), ca=ca)
         smtp = receivers.SmtpReceiver(tls=(cert, key), require_starttls=True)
         self.addCleanup(web.stop)
         self.addCleanup(smtp.stop)
@@ -168,8 +168,9 @@ class Delivery(unittest.TestCase):
                    "  retry: {first: 1s, max_interval: 4s, give_up_after: 1h}\n"
                    f"  smtp: {{url: \"smtp://127.0.0.1:{smtp.port}\", starttls: none}}\n"
                    "reminders: {escalation_contact: duty@issuer.example.nhs.uk}\n")
-        web.behaviour.update({"/busy": ["busy", "busy", "ok"], "/gone": ["gone", "ok"],
-                              "/limit": ["slow429", "ok"], "/hang": ["hang", "ok"], "/drop": ["close", "ok"]})
+        for path, answers in {"/busy": ["busy", "busy", "ok"], "/gone": ["gone", "ok"], "/limit": ["slow429", "ok"],
+                              "/hang": ["hang", "ok"], "/drop": ["close", "ok"]}.items():
+            web.answer(path, answers)
         for name in ("busy", "gone", "limit", "hang", "drop"):
             self.add_body(name.upper(), webhook=web.url("/" + name))
         self.add_body("RQ1", webhook=web.url("/rq1"), receives="selected")
