@@ -226,6 +226,23 @@ class Delivery(unittest.TestCase):
         self.c.call("body.resume", {"id": "SUS"})
         wait_for(lambda: len(web.received("/sus")) == 1, what="the resumed body's delivery")
 
+    def test_tls_verification_is_always_on(self):
+        """An HTTPS receiver whose CA hpand was not given is not trusted: nothing is
+        delivered, the attempt says why, and the receiver never sees the notice."""
+        tmp = tempfile.mkdtemp(prefix="hpan-ca-")
+        ca, cert, key = receivers.make_test_ca(tmp)
+        web = receivers.WebhookReceiver(tls=(cert, key), ca=ca)
+        self.addCleanup(web.stop)
+        self.start("delivery:\n  retry: {first: 1s}\n  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
+        self.add_body("RQ1", webhook=web.url("/rq1"))
+        nid = self.issue()
+        did = f"{nid}-v1-RQ1-webhook"
+        wait_for(lambda: self.c.call("deliveries.show", {"id": did})["attempt_log"], what="an attempt")
+        d = self.c.call("deliveries.show", {"id": did})
+        self.assertEqual(d["state"], "failed")
+        self.assertRegex(d["attempt_log"][0]["detail"].lower(), "certificate|ssl|tls")
+        self.assertEqual(web.received(), [])
+
     def test_plain_smtp_is_refused_when_starttls_is_required(self):
         smtp = receivers.SmtpReceiver()  # offers no STARTTLS
         self.addCleanup(smtp.stop)
