@@ -49,10 +49,15 @@ hpan_install_node_tools() {
   fi
 }
 
-# hpan_build DIR [cmake args...]: configure (once) and build everything in DIR.
+# ccache: paths relative to the checkout, so every clone (CI makes a fresh one) shares hits.
+export CCACHE_BASEDIR="$HPAN_ROOT" CCACHE_NOHASHDIR=true
+
+# hpan_build DIR [--target T] [cmake args...]: configure (once) and build DIR (all, or T).
 hpan_build() {
   local dir="$1"; shift
+  local target=()
+  if [ "${1:-}" = "--target" ]; then target=(--target "$2"); shift 2; fi
   local jobs; jobs="$(nproc 2>/dev/null || echo 2)"
   cmake -S "$HPAN_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  cmake --build "$dir" -j "$jobs" "${target[@]}"
 }
