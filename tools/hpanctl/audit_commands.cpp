@@ -55,18 +55,12 @@ void add_audit_commands(CLI::App& app, Options& opts, int& code) {
   auto* index = &hold<std::int64_t>();
   proof->add_option("index", *index, "record number (0-based)")->required()->check(CLI::NonNegativeNumber);
   proof->callback([&opts, &code, index] {
-    auto r = rpc(opts, "audit.proof", {{"index", *index}});
-    if (!r) {
-      code = report_error(opts, r.error());
-      return;
-    }
-    print(opts, *r, [](const json& p) {
+    code = call_and_print(opts, "audit.proof", {{"index", *index}}, [](const json& p) {
       print_fields(p, {"index", "size", "leaf_hash", "root"});
       std::cout << "record:    " << text(p["record"]) << "\nproof:\n";
       for (const auto& h : p["proof"]) std::cout << "  " << text(h) << "\n";
       std::cout << "checkpoint:\n" << text(p["checkpoint"]);
     });
-    code = kOk;
   });
 
   auto* exp = audit->add_subcommand("export", "Write every record and checkpoint to DIR for an outside auditor");

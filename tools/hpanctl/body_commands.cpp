@@ -11,17 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-void run(const Options& opts, int& code, const std::string& method, const json& params,
-         const std::function<void(const json&)>& human) {
-  auto r = rpc(opts, method, params);
-  if (!r) {
-    code = report_error(opts, r.error());
-    return;
-  }
-  print(opts, *r, human);
-  code = kOk;
-}
-
 void print_body(const json& b) {
   print_fields(b, {"id", "name", "kind", "region", "regulator", "state", "receives", "webhook_url",
                    "webhook_secret", "emails", "fingerprint", "added_at", "deliveries_queued",
@@ -84,7 +73,7 @@ void add_body_commands(CLI::App& app, Options& opts, int& code) {
       }
       p["webhook_secret"] = *secret;
     }
-    run(opts, code, "body.add", p, print_body);
+    code = call_and_print(opts, "body.add", p, print_body);
   });
 
   for (const char* verb : {"suspend", "resume", "remove"}) {
@@ -102,14 +91,14 @@ void add_body_commands(CLI::App& app, Options& opts, int& code) {
     cmd->callback([&opts, &code, id, reason, method] {
       json p = {{"id", *id}};
       if (!reason->empty()) p["reason"] = *reason;
-      run(opts, code, method, p, print_body);
+      code = call_and_print(opts, method, p, print_body);
     });
   }
 
   auto* show = body->add_subcommand("show", "Show one body and its delivery counts");
   auto* show_id = &hold<std::string>();
   show->add_option("id", *show_id, "body id")->required();
-  show->callback([&opts, &code, show_id] { run(opts, code, "body.show", {{"id", *show_id}}, print_body); });
+  show->callback([&opts, &code, show_id] { code = call_and_print(opts, "body.show", {{"id", *show_id}}, print_body); });
 
   auto* list = body->add_subcommand("list", "List bodies (removed ones only with --state removed)");
   auto* state = &hold<std::string>();
@@ -117,7 +106,7 @@ void add_body_commands(CLI::App& app, Options& opts, int& code) {
   list->callback([&opts, &code, state] {
     json p = json::object();
     if (!state->empty()) p["state"] = *state;
-    run(opts, code, "body.list", p, [](const json& r) {
+    code = call_and_print(opts, "body.list", p, [](const json& r) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& b : r["bodies"]) {
         std::string channels;

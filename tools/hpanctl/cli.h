@@ -40,6 +40,10 @@ Result<nlohmann::json> rpc(const Options& opts, const std::string& method,
 int exit_code_for(const Error& e);
 // Prints an error as "hpanctl: <message> (field: f) [code]" or, with --json, as JSON.
 int report_error(const Options& opts, const Error& e);
+// Sends one request and prints the result (`human`, or JSON with --json) or the error;
+// returns the exit code.
+int call_and_print(const Options& opts, const std::string& method, const nlohmann::json& params,
+                   const std::function<void(const nlohmann::json&)>& human);
 // Prints `result` as JSON (with --json) or calls `human` to print it for people.
 void print(const Options& opts, const nlohmann::json& result,
            const std::function<void(const nlohmann::json&)>& human);
@@ -66,5 +70,6 @@ void add_body_commands(CLI::App& app, Options& opts, int& code);
 void add_audit_commands(CLI::App& app, Options& opts, int& code);
 void add_misc_commands(CLI::App& app, Options& opts, int& code);
 void add_delivery_commands(CLI::App& app, Options& opts, int& code);
+void add_case_commands(CLI::App& app, Options& opts, int& code);
 
 }  // namespace hpan::ctl

@@ -12,13 +12,7 @@ void add_delivery_commands(CLI::App& app, Options& opts, int& code) {
   deliveries->require_subcommand(1);
   auto run = [&opts, &code](const std::string& method, const json& params,
                             const std::function<void(const json&)>& human) {
-    auto r = rpc(opts, method, params);
-    if (!r) {
-      code = report_error(opts, r.error());
-      return;
-    }
-    print(opts, *r, human);
-    code = kOk;
+    code = call_and_print(opts, method, params, human);
   };
 
   struct ListArgs {

@@ -10,17 +10,6 @@ using nlohmann::json;
 namespace {
 
 // Runs `method` and prints the result; sets `code`.
-void run(const Options& opts, int& code, const std::string& method, const json& params,
-         const std::function<void(const json&)>& human) {
-  auto r = rpc(opts, method, params);
-  if (!r) {
-    code = report_error(opts, r.error());
-    return;
-  }
-  print(opts, *r, human);
-  code = kOk;
-}
-
 void print_summary(const json& n) {
   print_fields(n, {"id", "state", "version", "profession", "regulator", "urgent", "created_at",
                    "issued_at", "next_review_due", "pending"});
@@ -137,7 +126,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
       code = report_error(opts, content.error());
       return;
     }
-    run(opts, code, "notice.create", {{"content", *content}}, print_summary);
+    code = call_and_print(opts, "notice.create", {{"content", *content}}, print_summary);
   });
 
   auto* update = notice->add_subcommand(
@@ -153,7 +142,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
       code = report_error(opts, changes.error());
       return;
     }
-    run(opts, code, "notice.update", {{"id", *update_id}, {"content", *changes}}, print_summary);
+    code = call_and_print(opts, "notice.update", {{"id", *update_id}, {"content", *changes}}, print_summary);
   });
 
   // Sub-commands taking an id and, for some, a reason.
@@ -180,7 +169,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
     cmd->callback([&opts, &code, id, reason, method, with_reason] {
       json p = {{"id", *id}};
       if (with_reason) p["reason"] = *reason;
-      run(opts, code, method, p, print_result_with_version);
+      code = call_and_print(opts, method, p, print_result_with_version);
     });
   }
 
@@ -193,7 +182,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
   inform->callback([&opts, &code, inform_id, inform_on] {
     json p = {{"id", *inform_id}};
     if (!inform_on->empty()) p["informed_on"] = *inform_on;
-    run(opts, code, "notice.inform", p, [](const json& r) {
+    code = call_and_print(opts, "notice.inform", p, [](const json& r) {
       print_summary(r);
       if (r.contains("representation_ends_at"))
         std::cout << "representation period ends " << text(r["representation_ends_at"]) << "\n";
@@ -211,7 +200,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
     json p = {{"id", *issue_id}};
     if (*urgent) p["urgent"] = true;
     if (!issue_reason->empty()) p["reason"] = *issue_reason;
-    run(opts, code, "notice.issue", p, print_result_with_version);
+    code = call_and_print(opts, "notice.issue", p, print_result_with_version);
   });
 
   auto* review = notice->add_subcommand("review", "Record a review of an active notice");
@@ -239,21 +228,21 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
       }
       p["changes"] = *changes;
     }
-    run(opts, code, "notice.review", p, print_summary);
+    code = call_and_print(opts, "notice.review", p, print_summary);
   });
 
   auto* show = notice->add_subcommand("show", "Show one notice in full (personal data)");
   auto* show_id = &hold<std::string>();
   show->add_option("id", *show_id, "notice id")->required();
   show->callback([&opts, &code, show_id] {
-    run(opts, code, "notice.show", {{"id", *show_id}}, print_full_notice);
+    code = call_and_print(opts, "notice.show", {{"id", *show_id}}, print_full_notice);
   });
 
   auto* history = notice->add_subcommand("history", "Versions, reviews and audit records of a notice");
   auto* history_id = &hold<std::string>();
   history->add_option("id", *history_id, "notice id")->required();
   history->callback([&opts, &code, history_id] {
-    run(opts, code, "notice.history", {{"id", *history_id}}, print_history);
+    code = call_and_print(opts, "notice.history", {{"id", *history_id}}, print_history);
   });
 
   auto* list = notice->add_subcommand("list", "List notices (no personal data)");
@@ -262,12 +251,12 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
   list->callback([&opts, &code, list_state] {
     json p = json::object();
     if (!list_state->empty()) p["state"] = *list_state;
-    run(opts, code, "notice.list", p, print_notice_list);
+    code = call_and_print(opts, "notice.list", p, print_notice_list);
   });
 
   auto* purge = notice->add_subcommand("purge", "Purge revoked and withdrawn notices past retention");
   purge->callback([&opts, &code] {
-    run(opts, code, "notice.purge", json::object(), [](const json& r) {
+    code = call_and_print(opts, "notice.purge", json::object(), [](const json& r) {
       std::cout << "purged " << r["purged"].size() << " notice(s)";
       if (!r["purged"].empty()) std::cout << ": " << text(r["purged"]);
       std::cout << "\n";
@@ -278,7 +267,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
   auto* check_args = &hold<SubjectArgs>();
   check_args->add(check);
   check->callback([&opts, &code, check_args] {
-    run(opts, code, "notice.check", check_args->params(), [](const json& r) {
+    code = call_and_print(opts, "notice.check", check_args->params(), [](const json& r) {
       if (!r["subject_of_active_notice"].get<bool>()) {
         std::cout << "no active notice\n";
         return;
@@ -295,7 +284,7 @@ void add_notice_commands(CLI::App& app, Options& opts, int& code) {
   auto* sar_args = &hold<SubjectArgs>();
   sar_args->add(sar);
   sar->callback([&opts, &code, sar_args] {
-    run(opts, code, "notice.sar", sar_args->params(), [](const json& r) {
+    code = call_and_print(opts, "notice.sar", sar_args->params(), [](const json& r) {
       std::cout << r["notices"].size() << " notice(s)\n";
       for (const auto& n : r["notices"]) {
         std::cout << "\n";

@@ -58,6 +58,14 @@ void print(const Options& opts, const json& result, const std::function<void(con
   }
 }
 
+int call_and_print(const Options& opts, const std::string& method, const json& params,
+                   const std::function<void(const json&)>& human) {
+  auto r = rpc(opts, method, params);
+  if (!r) return report_error(opts, r.error());
+  print(opts, *r, human);
+  return kOk;
+}
+
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
