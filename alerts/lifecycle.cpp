@@ -1,6 +1,9 @@
 #include "alerts/lifecycle.h"
 
+#include "alerts/mutation.h"
+
 #include "alerts/bodies.h"
+#include "alerts/cases.h"
 #include "alerts/calendar.h"
 #include "alerts/notice_content.h"
 #include "alerts/notice_row.h"
@@ -10,37 +13,6 @@
 namespace hpan::alerts {
 
 using nlohmann::json;
-
-// The state one mutating operation works on: the open transaction's database, the
-// time, and the audit record that will be appended when it succeeds.
-struct Lifecycle::Mutation {
-  sql::Database& db;
-  std::int64_t now;
-  AuditEntry entry;
-};
-
-template <class F>
-Result<json> Lifecycle::mutate(const Actor& actor, std::string_view method, F&& body) {
-  const std::int64_t now = clock_.now_unix();
-  json object = json::object();
-  Result<json> result = [&]() -> Result<json> {
-    HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
-    AuditBatch batch = audit_.begin_batch();
-    Mutation m{store_.db(), now, AuditEntry{actor, std::string(method), json::object(), "ok", json::object()}};
-    Result<json> r = body(m);
-    object = m.entry.object;
-    if (!r) return r;
-    HPAN_TRY(audit_.append(m.entry, now));
-    HPAN_TRY(batch.checkpoint(now));
-    HPAN_TRY(tx.commit());
-    batch.commit();
-    return r;
-  }();
-  if (!result && result.error().code.rfind("storage_", 0) != 0) {
-    (void)audit_failure(actor, method, object, result.error());
-  }
-  return result;
-}
 
 namespace {
 
@@ -215,6 +187,7 @@ Result<json> Lifecycle::approve(const Actor& actor, const json& params) {
         row.next_review_due.clear();
         row.purge_after = add_period(m.now, settings_.retention);
         HPAN_TRY_ASSIGN(v, create_version(m.db, row, "revoked", maker, actor.user, m.now));
+        HPAN_TRY(close_review_case(m.db, row.id, "notice revoked", actor, m.now));
         m.entry.object["version"] = v.version;
         m.entry.detail = {{"approved", "revoke"}, {"content_hash", v.content_hash},
                           {"deliveries_queued", v.deliveries_queued}};
@@ -316,6 +289,7 @@ Result<json> Lifecycle::issue(const Actor& actor, const json& params) {
     HPAN_TRY_ASSIGN(v, create_version(m.db, row, "issued", row.created_by, actor.user, m.now));
     row.updated_at = m.now;
     HPAN_TRY(save_notice(m.db, row));
+    HPAN_TRY(open_review_case(m.db, row.id, row.next_review_due, settings_, actor, m.now));
     m.entry.object["version"] = v.version;
     m.entry.detail = {{"urgent", row.urgent}, {"content_hash", v.content_hash},
                       {"deliveries_queued", v.deliveries_queued}};
@@ -361,6 +335,7 @@ Result<json> Lifecycle::review(const Actor& actor, const json& params) {
                            " VALUES(?,?,?,?,?)"));
     s->bind(1, id).bind(2, m.now).bind(3, actor.user).bind(4, outcome).bind(5, next_due);
     HPAN_TRY(s->run());
+    HPAN_TRY(move_review_case(m.db, id, next_due, settings_, actor, m.now));
     m.entry.detail = {{"outcome", outcome}, {"next_due", next_due}};
     return row.summary();
   });

@@ -12,13 +12,16 @@
 //   draft|approved|notified ─withdraw─▶ withdrawn
 //   revoked|withdrawn ─retention ends─▶ purged
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "alerts/actor.h"
 #include "alerts/audit_log.h"
 #include "alerts/clock.h"
 #include "alerts/period.h"
+#include "alerts/reminders.h"
 #include "alerts/store.h"
 #include "common/result.h"
 
@@ -29,6 +32,14 @@ struct LifecycleSettings {
   CalendarPeriod review_interval{6, 0};
   CalendarPeriod retention{72, 0};
   bool allow_plain_http_to_loopback = false;
+  // Cases (DESIGN §2): default review interval by case kind ("follow-up" has none),
+  // the owner of the review case every issued notice gets, and the reminder rules
+  // that place each case's next reminder.
+  std::map<std::string, CalendarPeriod> case_intervals{
+      {"exclusion", {0, 28 * 86400}}, {"suspension", {0, 28 * 86400}},
+      {"restriction", {0, 28 * 86400}}, {"action-plan", {3, 0}}};
+  Contact review_case_owner;
+  ReminderRules reminders;
 };
 
 class Lifecycle {
@@ -66,6 +77,17 @@ class Lifecycle {
                                         std::string_view method);
   Result<nlohmann::json> body_show(const nlohmann::json& params);
   Result<nlohmann::json> body_list(const nlohmann::json& params);
+
+  // Cases (operator; list viewer). HPAN review cases are opened, moved on and closed
+  // by notice.issue, notice.review and the approved revocation.
+  Result<nlohmann::json> case_open(const Actor& actor, const nlohmann::json& params);
+  Result<nlohmann::json> case_reviewed(const Actor& actor, const nlohmann::json& params);
+  Result<nlohmann::json> case_close(const Actor& actor, const nlohmann::json& params);
+  Result<nlohmann::json> case_reassign(const Actor& actor, const nlohmann::json& params);
+  Result<nlohmann::json> case_show(const nlohmann::json& params);
+  Result<nlohmann::json> case_list(const nlohmann::json& params);
+  // Opens the missing review case of every active notice (after an upgrade).
+  Result<int> backfill_review_cases();
 
   // Writes an audit record for a refused or failed request (own transaction). Best
   // effort: a failure here is logged by the caller, never hides the original error.

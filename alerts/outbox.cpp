@@ -110,7 +110,7 @@ Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t no
 }
 
 Status Outbox::escalate(const AttemptResult& dead, std::int64_t now) {
-  if (escalation_channel_.empty()) return {};
+  if (escalation_.empty()) return {};
   HPAN_TRY_ASSIGN(s, store_.db().prepare(
                          "SELECT notice_id, version, body_id, channel, attempts FROM outbox"
                          " WHERE delivery_id = ? AND notice_id IS NOT NULL"));
@@ -133,9 +133,16 @@ Status Outbox::escalate(const AttemptResult& dead, std::int64_t now) {
                          "INSERT OR IGNORE INTO outbox(delivery_id, channel, address, message_type, message,"
                          " state, next_attempt_at, created_at, updated_at)"
                          " VALUES(?, ?, ?, 'escalation', ?, 'pending', ?, ?, ?)"));
-  q->bind(1, "escalation-" + dead.delivery_id).bind(2, escalation_channel_).bind(3, escalation_address_);
-  q->bind(4, message.dump()).bind(5, now).bind(6, now).bind(7, now);
-  return q->run();
+  auto queue = [&](const std::string& channel, const std::string& address) -> Status {
+    q->reset();
+    q->bind(1, "escalation-" + dead.delivery_id + (channel == "email" ? "" : "-" + channel));
+    q->bind(2, channel).bind(3, address);
+    q->bind(4, message.dump()).bind(5, now).bind(6, now).bind(7, now);
+    return q->run();
+  };
+  if (!escalation_.emails.empty()) HPAN_TRY(queue("email", escalation_.emails_joined()));
+  if (!escalation_.webhook.empty()) HPAN_TRY(queue("webhook", escalation_.webhook));
+  return {};
 }
 
 Result<json> Outbox::payload(const std::string& notice_id, int version) {

@@ -10,6 +10,7 @@
 
 #include "alerts/audit_log.h"
 #include "alerts/delivery_message.h"
+#include "alerts/reminders.h"
 #include "alerts/store.h"
 #include "common/result.h"
 
@@ -28,12 +29,8 @@ class Outbox {
  public:
   Outbox(Store& store, AuditLog& audit) : store_(store), audit_(audit) {}
 
-  // Where a dead notice delivery is escalated: channel "email" or "webhook" and its
-  // address; an empty channel turns escalation off.
-  void set_escalation(std::string channel, std::string address) {
-    escalation_channel_ = std::move(channel);
-    escalation_address_ = std::move(address);
-  }
+  // Where a dead notice delivery is escalated; an empty contact turns escalation off.
+  void set_escalation(Contact contact) { escalation_ = std::move(contact); }
 
   // After a crash or stop: deliveries left in flight go back to pending (they are sent
   // again with the same delivery id; receivers de-duplicate on it).
@@ -60,8 +57,7 @@ class Outbox {
   Status escalate(const AttemptResult& dead, std::int64_t now);
   Store& store_;
   AuditLog& audit_;
-  std::string escalation_channel_;
-  std::string escalation_address_;
+  Contact escalation_;
 };
 
 }  // namespace hpan::alerts

@@ -171,6 +171,64 @@ CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX outbox_by_notice ON outbox(notice_id, version);
 CREATE INDEX outbox_by_body ON outbox(body_id, state);
 )sql",
+    // 3: cases and their reminders (DESIGN §2). Reminders go out through the outbox
+    // (message_type 'reminder'); `reminders` makes them idempotent: one per case, due
+    // date and slot. Notes may hold personal data and never leave the store.
+    R"sql(
+CREATE TABLE case_sequence (
+  year INTEGER PRIMARY KEY,
+  last INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE cases (
+  id               TEXT PRIMARY KEY,
+  kind             TEXT NOT NULL CHECK (kind IN
+                     ('hpan-review','exclusion','suspension','restriction','action-plan','follow-up')),
+  notice_id        TEXT REFERENCES notices(id),   -- the notice an hpan-review case follows
+  owner_emails     TEXT NOT NULL DEFAULT '',      -- comma-separated
+  owner_webhook    TEXT NOT NULL DEFAULT '',
+  interval_months  INTEGER NOT NULL DEFAULT 0,    -- both 0: due dates are set by hand
+  interval_days    INTEGER NOT NULL DEFAULT 0,
+  due_date         TEXT NOT NULL,                 -- London calendar date
+  state            TEXT NOT NULL CHECK (state IN ('open','closed')),
+  notes            TEXT NOT NULL DEFAULT '',      -- never in reminders, logs or audit
+  handled_until    INTEGER NOT NULL,              -- reminder slots up to here are done
+  escalated        INTEGER NOT NULL DEFAULT 0,    -- for the current due date
+  next_reminder_at INTEGER,                       -- NULL: nothing left to send
+  opened_at        INTEGER NOT NULL,
+  opened_by        TEXT NOT NULL,
+  reviewed_at      INTEGER,
+  closed_at        INTEGER,
+  closed_by        TEXT NOT NULL DEFAULT '',
+  close_reason     TEXT NOT NULL DEFAULT '',
+  updated_at       INTEGER NOT NULL,
+  CHECK ((notice_id IS NULL) = (kind <> 'hpan-review'))
+) STRICT;
+CREATE UNIQUE INDEX cases_one_review_per_notice ON cases(notice_id) WHERE notice_id IS NOT NULL;
+CREATE INDEX cases_next_reminder ON cases(state, next_reminder_at);
+
+CREATE TABLE case_events (
+  case_id  TEXT NOT NULL REFERENCES cases(id),
+  at       INTEGER NOT NULL,
+  by_user  TEXT NOT NULL,
+  event    TEXT NOT NULL,                         -- opened | reviewed | reassigned | closed
+  due_date TEXT NOT NULL DEFAULT '',
+  note     TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX case_events_by_case ON case_events(case_id, at);
+
+CREATE TABLE reminders (
+  case_id    TEXT NOT NULL REFERENCES cases(id),
+  due_date   TEXT NOT NULL,
+  slot       TEXT NOT NULL,                       -- lead-14d | due | overdue-3d | escalation
+  slot_at    INTEGER NOT NULL,
+  queued_at  INTEGER NOT NULL,
+  late       INTEGER NOT NULL,
+  missed     INTEGER NOT NULL DEFAULT 0,          -- earlier slots this one stands for
+  deliveries INTEGER NOT NULL,
+  PRIMARY KEY (case_id, due_date, slot)
+) STRICT;
+)sql",
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 namespace hpan::alerts {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 class Store {
  public:

@@ -56,6 +56,7 @@ struct Config {
     std::vector<Period> lead_times;
     Period escalate_after;
     std::string escalation_contact;
+    std::string review_case_owner;
     std::string send_at;  // HH:MM, Europe/London
     std::map<std::string, Period> intervals;  // by case kind
   } reminders;

@@ -96,12 +96,14 @@ const std::vector<Setting>& schema() {
          }});
     add({"reminders.escalate_after", Type::period, "7d", "Overdue this long, reminders also go to the escalation contact.", true, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.reminders.escalate_after = period_of(n, true); }});
-    add({"reminders.escalation_contact", Type::text, "\"\"", "Contact that receives escalations and dead-delivery alerts.", true, {}, 0, 0,
+    add({"reminders.escalation_contact", Type::text, "\"\"", "Receives escalations of overdue cases and of dead deliveries: email addresses and/or one webhook URL, comma-separated.", true, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.reminders.escalation_contact = n.Scalar(); }});
+    add({"reminders.review_case_owner", Type::text, "\"\"", "Owner of the review case every issued notice gets: email addresses and/or one webhook URL, comma-separated (\"\" = the escalation contact).", true, {}, 0, 0,
+         [](Config& c, const YAML::Node& n) { c.reminders.review_case_owner = n.Scalar(); }});
     add({"reminders.send_at", Type::time_of_day, "\"09:00\"", "Time of day (Europe/London) reminders go out.", true, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.reminders.send_at = n.Scalar(); }});
     for (const auto& [kind, fallback] : std::vector<std::pair<std::string, std::string>>{
-             {"hpan-review", "6mo"}, {"exclusion", "4w"}, {"suspension", "4w"}, {"restriction", "4w"}, {"action-plan", "3mo"}}) {
+             {"exclusion", "4w"}, {"suspension", "4w"}, {"restriction", "4w"}, {"action-plan", "3mo"}}) {
       const std::string k = kind;
       add({"reminders.intervals." + kind, Type::period, fallback, "Review interval for " + kind + " cases.", true, {}, 0, 0,
            [k](Config& c, const YAML::Node& n) { c.reminders.intervals[k] = period_of(n, true); }});

@@ -49,6 +49,13 @@ const std::vector<MethodInfo>& Dispatcher::methods() {
       {"body.remove", Role::operator_, true, "remove a body; its pending deliveries are cancelled"},
       {"body.show", Role::viewer, false, "one body"},
       {"body.list", Role::viewer, false, "registered bodies"},
+      {"case.open", Role::operator_, true, "open a case (exclusion, suspension, restriction, action plan, follow-up)"},
+      {"case.reviewed", Role::operator_, true, "record a case review; the next due date moves on"},
+      {"case.close", Role::operator_, true, "close a case; its reminders stop"},
+      {"case.reassign", Role::operator_, true, "change the owner who receives a case's reminders"},
+      {"case.show", Role::operator_, false, "one case in full, with its notes, events and reminders"},
+      {"case.list", Role::viewer, false, "cases by state and kind, or the overdue ones (no notes)"},
+      {"reminders.upcoming", Role::viewer, false, "reminders that will go out in the next N days"},
       {"deliveries.list", Role::viewer, false, "deliveries by state, notice or body"},
       {"deliveries.show", Role::viewer, false, "one delivery with every attempt"},
       {"deliveries.retry", Role::operator_, true, "bring a dead or failed delivery (or all dead ones) back"},
@@ -62,9 +69,10 @@ const std::vector<MethodInfo>& Dispatcher::methods() {
 }
 
 Dispatcher::Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
-                       alerts::KeyRing& keys, alerts::Outbox& outbox, const alerts::Clock& clock,
-                       std::function<json()> status, std::function<void()> after_change)
-    : store_(store), audit_(audit), lifecycle_(lifecycle), keys_(keys), outbox_(outbox), clock_(clock),
+                       alerts::KeyRing& keys, alerts::Outbox& outbox, alerts::Reminders& reminders,
+                       const alerts::Clock& clock, std::function<json()> status, std::function<void()> after_change)
+    : store_(store), audit_(audit), lifecycle_(lifecycle), keys_(keys), outbox_(outbox), reminders_(reminders),
+      clock_(clock),
       status_(std::move(status)), after_change_(std::move(after_change)) {}
 
 Result<json> Dispatcher::call(const Caller& caller, const std::string& method, const json& params) {
@@ -138,6 +146,13 @@ Result<json> Dispatcher::route(const alerts::Actor& actor, const std::string& me
     return lifecycle_.body_set_state(actor, params, method);
   if (method == "body.show") return lifecycle_.body_show(params);
   if (method == "body.list") return lifecycle_.body_list(params);
+  if (method == "case.open") return lifecycle_.case_open(actor, params);
+  if (method == "case.reviewed") return lifecycle_.case_reviewed(actor, params);
+  if (method == "case.close") return lifecycle_.case_close(actor, params);
+  if (method == "case.reassign") return lifecycle_.case_reassign(actor, params);
+  if (method == "case.show") return lifecycle_.case_show(params);
+  if (method == "case.list") return lifecycle_.case_list(params);
+  if (method == "reminders.upcoming") return reminders_.upcoming(params);
   if (method == "deliveries.list") return outbox_.list(params);
   if (method == "deliveries.show") return outbox_.show(params);
   if (method == "deliveries.retry") return outbox_.retry(actor, params, clock_.now_unix());

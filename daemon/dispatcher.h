@@ -45,8 +45,8 @@ class Dispatcher {
   // `status` adds the daemon's own figures (uptime, queue) to the status method.
   // `after_change` runs after every successful mutating method (new deliveries may be due).
   Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
-             alerts::KeyRing& keys, alerts::Outbox& outbox, const alerts::Clock& clock,
-             std::function<nlohmann::json()> status, std::function<void()> after_change);
+             alerts::KeyRing& keys, alerts::Outbox& outbox, alerts::Reminders& reminders,
+             const alerts::Clock& clock, std::function<nlohmann::json()> status, std::function<void()> after_change);
 
   // Answers one request: the result object, or an error {code, message, field}.
   Result<nlohmann::json> call(const Caller& caller, const std::string& method,
@@ -65,6 +65,7 @@ class Dispatcher {
   alerts::Lifecycle& lifecycle_;
   alerts::KeyRing& keys_;
   alerts::Outbox& outbox_;
+  alerts::Reminders& reminders_;
   const alerts::Clock& clock_;
   std::function<nlohmann::json()> status_;
   std::function<void()> after_change_;

@@ -95,6 +95,14 @@ int main(int argc, char** argv) {
   }
   o.delivery.ca_file = c.delivery.tls_ca_file;
   o.escalation_contact = c.reminders.escalation_contact;
+  o.review_case_owner = c.reminders.review_case_owner;
+  o.lifecycle.reminders.lead_times.clear();
+  for (const auto& p : c.reminders.lead_times) o.lifecycle.reminders.lead_times.push_back(to_alerts(p));
+  o.lifecycle.reminders.escalate_after = to_alerts(c.reminders.escalate_after);
+  o.lifecycle.reminders.send_hour = std::stoi(c.reminders.send_at.substr(0, 2));
+  o.lifecycle.reminders.send_minute = std::stoi(c.reminders.send_at.substr(3, 2));
+  o.lifecycle.case_intervals.clear();
+  for (const auto& [kind, p] : c.reminders.intervals) o.lifecycle.case_intervals[kind] = to_alerts(p);
   o.delivery.allow_plain_http_to_loopback = c.delivery.allow_plain_http_to_loopback;
   if (const char* off = std::getenv("HPAND_TEST_CLOCK_OFFSET"); off != nullptr && *off != '\0') {
     o.clock_offset = std::chrono::seconds(std::strtoll(off, nullptr, 10));

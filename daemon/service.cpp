@@ -10,12 +10,15 @@
 
 #include "alerts/audit_log.h"
 #include "alerts/key_ring.h"
+#include "alerts/calendar.h"
+#include "alerts/reminders.h"
 #include "alerts/store.h"
 #include "crypto/encoding.h"
 #include "daemon/authoriser.h"
 #include "daemon/control_server.h"
 #include "daemon/delivery_engine.h"
 #include "daemon/dispatcher.h"
+#include "daemon/reminder_scheduler.h"
 #include <random>
 
 namespace hpan::daemon {
@@ -57,12 +60,20 @@ class Service {
     HPAN_TRY(audit_->load());
     lifecycle_ = std::make_unique<alerts::Lifecycle>(*store_, *audit_, clock_, opts_.lifecycle);
     outbox_ = std::make_unique<alerts::Outbox>(*store_, *audit_);
-    set_escalation(opts_.escalation_contact);
+    reminders_ = std::make_unique<alerts::Reminders>(*store_, *audit_, clock_);
+    HPAN_TRY(set_contacts(opts_));
+    HPAN_TRY_ASSIGN(backfilled, lifecycle_->backfill_review_cases());
+    if (backfilled > 0) log_->info("opened the review case of {} active notice(s)", backfilled);
     engine_ = std::make_unique<DeliveryEngine>(io_, *outbox_, *keys_, clock_, opts_.delivery, [this] {
       return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
     });
-    dispatcher_ = std::make_unique<Dispatcher>(*store_, *audit_, *lifecycle_, *keys_, *outbox_, clock_,
-                                               [this] { return status(); }, [this] { engine_->poke(); });
+    scheduler_ = std::make_unique<ReminderScheduler>(io_, *reminders_, clock_, opts_.clock_offset,
+                                                     [this] { engine_->poke(); });
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, *audit_, *lifecycle_, *keys_, *outbox_, *reminders_, clock_,
+                                               [this] { return status(); }, [this] {
+                                                 engine_->poke();
+                                                 scheduler_->poke();
+                                               });
     HPAN_TRY(lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.start", json::object(),
                                      json{{"kid", keys_->current().kid()},
                                           {"schema_version", store_->schema_version()}}));
@@ -84,6 +95,7 @@ class Service {
     server_ = std::move(*server);
     server_->start();
     HPAN_TRY(engine_->start());
+    HPAN_TRY(scheduler_->start());
     log_->info("started: state {} socket {} signing key {} audit size {}", opts_.state_dir.string(),
                opts_.socket_path, keys_->current().kid(), audit_->size());
     return {};
@@ -105,6 +117,7 @@ class Service {
   void stop() {
     purge_timer_.cancel();
     if (server_) server_->stop();
+    if (scheduler_) scheduler_->stop();
     if (engine_) engine_->stop();
     if (lifecycle_) (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.stop", json::object(), json::object());
     io_.stop();
@@ -122,20 +135,25 @@ class Service {
     });
   }
 
-  // reminders.escalation_contact: an email address or a webhook URL (named contacts
-  // arrive with cases). Anything else is logged and escalation stays off.
-  void set_escalation(const std::string& contact) {
-    if (contact.empty()) {
-      outbox_->set_escalation("", "");
-    } else if (contact.find('@') != std::string::npos && contact.find("://") == std::string::npos) {
-      outbox_->set_escalation("email", contact);
-    } else if (contact.rfind("https://", 0) == 0 || contact.rfind("http://", 0) == 0) {
-      outbox_->set_escalation("webhook", contact);
-    } else {
-      log_->warn("reminders.escalation_contact is neither an email address nor a URL; dead deliveries "
-                 "will not be escalated");
-      outbox_->set_escalation("", "");
-    }
+  // reminders.escalation_contact and reminders.review_case_owner: email addresses
+  // and/or a webhook URL. A contact that does not parse stops the start.
+  Status set_contacts(const ServiceOptions& o) {
+    const bool loopback = o.delivery.allow_plain_http_to_loopback;
+    HPAN_TRY_ASSIGN(escalation, alerts::parse_contact(o.escalation_contact, loopback, "reminders.escalation_contact"));
+    HPAN_TRY_ASSIGN(owner, alerts::parse_contact(o.review_case_owner, loopback, "reminders.review_case_owner"));
+    if (owner.empty()) owner = escalation;
+    if (escalation.empty())
+      log_->warn("no reminders.escalation_contact: dead deliveries and overdue cases are not escalated");
+    if (owner.empty())
+      log_->warn("no reminders.review_case_owner or escalation contact: review reminders of new notices have "
+                 "no one to go to (set one with hpanctl case reassign)");
+    auto settings = opts_.lifecycle;
+    settings.review_case_owner = owner;
+    settings.reminders.escalation = !escalation.empty();
+    lifecycle_->set_settings(settings);
+    outbox_->set_escalation(escalation);
+    reminders_->set_rules(settings.reminders, escalation);
+    return {};
   }
 
   json status() {
@@ -156,6 +174,15 @@ class Service {
     s["notices"] = count_by("SELECT state, count(*) FROM notices GROUP BY state");
     s["outbox"] = count_by("SELECT state, count(*) FROM outbox GROUP BY state");
     s["deliveries_in_flight"] = engine_ ? engine_->in_flight() : 0;
+    s["cases"] = count_by("SELECT state, count(*) FROM cases GROUP BY state");
+    s["cases_overdue"] = [this] {
+      auto stmt = store_->db().prepare("SELECT count(*) FROM cases WHERE state = 'open' AND due_date < ?");
+      if (!stmt) return std::int64_t{0};
+      (*stmt)->bind(1, alerts::format_date(alerts::london_date(clock_.now_unix())));
+      auto row = (*stmt)->step();
+      return row && *row ? (*stmt)->column_int(0) : std::int64_t{0};
+    }();
+    if (scheduler_ && scheduler_->next_at()) s["next_reminder_check"] = alerts::format_utc(*scheduler_->next_at());
     return s;
   }
 
@@ -171,7 +198,9 @@ class Service {
   std::unique_ptr<alerts::Lifecycle> lifecycle_;
   std::unique_ptr<alerts::Outbox> outbox_;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::unique_ptr<alerts::Reminders> reminders_;
   std::unique_ptr<DeliveryEngine> engine_;
+  std::unique_ptr<ReminderScheduler> scheduler_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ControlServer> server_;
 };

@@ -27,7 +27,8 @@ struct ServiceOptions {
   std::filesystem::path keyset;  // "" = <state_dir>/keyset.json
   alerts::LifecycleSettings lifecycle;
   DeliverySettings delivery;
-  std::string escalation_contact;  // email address or webhook URL; "" = none
+  std::string escalation_contact;  // email addresses and/or a webhook URL; "" = none
+  std::string review_case_owner;   // the same; "" = the escalation contact
   std::chrono::seconds clock_offset{0};  // tests only (HPAND_TEST_CLOCK_OFFSET)
 };
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_body_commands(app, opts, code);
   add_audit_commands(app, opts, code);
   add_delivery_commands(app, opts, code);
+  add_case_commands(app, opts, code);
   add_misc_commands(app, opts, code);
   try {
     app.parse(argc, argv);

@@ -40,7 +40,7 @@ TEST_F(Outbox_, ASuspendedBodysDeliveriesWaitUntilItIsResumed) {
 }
 
 TEST_F(Outbox_, ADeadDeliveryIsEscalatedOnceWithoutPersonalData) {
-  outbox_->set_escalation("email", "duty@issuer.example.nhs.uk");
+  outbox_->set_escalation(Contact{{"duty@issuer.example.nhs.uk"}, ""});
   const std::string id = issue_urgent();
   auto claimed = *outbox_->claim_due(kStart, 10);
   const std::string dead_id = id + "-v1-RQ1-webhook";
