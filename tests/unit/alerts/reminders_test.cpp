@@ -350,3 +350,30 @@ TEST_F(Cases_, ChangedRulesRescheduleOpenCases) {
 
 }  // namespace
 }  // namespace hpan::alerts::testing
+
+namespace hpan::alerts::testing {
+namespace {
+
+TEST_F(Cases_, AnUpgradedStoreGetsTheReviewCaseOfEachActiveNotice) {
+  add_body("RQ1", "selected", true, true);
+  const std::string notice = issue_urgent();
+  // Back to schema 2: as written by the previous hpand, without cases.
+  ASSERT_TRUE(store_->db()
+                  .exec("DROP TABLE reminders; DROP TABLE case_events; DROP TABLE cases; DROP TABLE case_sequence;"
+                        " PRAGMA user_version = 2")
+                  .ok());
+  reopen();
+  SetUp2();
+  EXPECT_EQ(store_->schema_version(), kSchemaVersion);
+  EXPECT_EQ(count("SELECT count(*) FROM cases"), 0);
+  auto opened = lifecycle_->backfill_review_cases();
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(*opened, 1);
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE notice_id = ? AND due_date = '2027-05-24'", notice), 1);
+  auto again = lifecycle_->backfill_review_cases();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+}  // namespace
+}  // namespace hpan::alerts::testing
