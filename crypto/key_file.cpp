@@ -156,7 +156,7 @@ Status write_atomic(const std::filesystem::path& path, std::string_view text, mo
 Status write_key(const std::filesystem::path& path, std::string_view type,
                  std::span<const std::uint8_t> bytes, bool secret, WriteOptions opts) {
   std::string text = std::string(type) + "\n" + base64_encode(bytes) + "\n";
-  Status st = write_atomic(path, text, secret ? 0600 : 0644, opts);
+  Status st = write_atomic(path, text, secret ? 0600 : 0640, opts);
   sodium_memzero(text.data(), text.size());
   return st;
 }
@@ -225,7 +225,7 @@ Status write_recipient_public_key_file(const std::filesystem::path& path,
 }
 
 Status write_keyset_file(const std::filesystem::path& path, const Keyset& keyset, WriteOptions opts) {
-  return write_atomic(path, keyset.to_json() + "\n", 0644, opts);
+  return write_atomic(path, keyset.to_json() + "\n", 0640, opts);
 }
 
 Result<RecipientPublicKey> parse_recipient_public_key(std::string_view text, std::string_view field) {

@@ -1,4 +1,5 @@
 #include "daemon/control_server.h"
+#include "daemon/logging.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -101,7 +102,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   bool bound_path = false;
   bool stopping = false;
   std::list<std::weak_ptr<local::socket>> sockets;
-  std::shared_ptr<spdlog::logger> log = spdlog::default_logger()->clone("control");
+  std::shared_ptr<spdlog::logger> log = logger("control");
 
   // Answers one complete line.
   std::string answer(const ControlContext& ctx, std::string_view line) {

@@ -1,4 +1,5 @@
 #include "daemon/delivery_engine.h"
+#include "daemon/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -84,7 +85,7 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::pair<std::string, int>, json> payloads;
   bool flush_posted = false;
   bool stopped = false;
-  std::shared_ptr<spdlog::logger> log = spdlog::default_logger()->clone("delivery");
+  std::shared_ptr<spdlog::logger> log = logger("delivery");
 
   RetryPolicy policy() const {
     return RetryPolicy(settings.retry_first_s, settings.retry_max_interval_s, settings.give_up_after_s, jitter);

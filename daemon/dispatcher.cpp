@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "alerts/params.h"
+#include "daemon/logging.h"
 
 namespace hpan::daemon {
 
@@ -12,11 +13,8 @@ using nlohmann::json;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  static auto log = [] {
-    auto l = spdlog::get("control");
-    return l ? l : spdlog::default_logger()->clone("control");
-  }();
+std::shared_ptr<spdlog::logger> control_log() {
+  static auto log = logger("control");
   return log;
 }
 
@@ -95,7 +93,7 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
       if (params.is_object() && params.contains("id") && params["id"].is_string())
         object["id"] = params["id"];
       if (auto st = lifecycle_.audit_failure(actor, "control.refused", object, e); !st)
-        logger()->error("audit of a refused request failed: {}", st.error().message);
+        control_log()->error("audit of a refused request failed: {}", st.error().message);
       return e;
     }
     auto r = route(actor, method, params);
@@ -108,9 +106,9 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
   if (params.is_object() && params.contains("id") && params["id"].is_string())
     target = params["id"].get<std::string>();
   if (result) {
-    logger()->info("request method={} uid={} id={} outcome=ok", method, caller.uid, target);
+    control_log()->info("request method={} uid={} id={} outcome=ok", method, caller.uid, target);
   } else {
-    logger()->warn("request method={} uid={} id={} outcome={} field={}", method, caller.uid, target,
+    control_log()->warn("request method={} uid={} id={} outcome={} field={}", method, caller.uid, target,
                    result.error().code, result.error().field);
   }
   return result;

@@ -1,4 +1,5 @@
 #include "daemon/reminder_scheduler.h"
+#include "daemon/logging.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/timerfd.h>
@@ -21,7 +22,7 @@ struct ReminderScheduler::Impl : std::enable_shared_from_this<Impl> {
   const alerts::Clock& clock;
   std::chrono::seconds offset;
   std::function<void()> after_queue;
-  std::shared_ptr<spdlog::logger> log = spdlog::default_logger()->clone("reminders");
+  std::shared_ptr<spdlog::logger> log = logger("reminders");
   asio::posix::stream_descriptor timer{io};
   std::array<char, 8> expirations{};
   std::int64_t started_at = 0;

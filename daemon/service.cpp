@@ -1,4 +1,5 @@
 #include "daemon/service.h"
+#include "daemon/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,8 @@
 #include "daemon/control_server.h"
 #include "daemon/delivery_engine.h"
 #include "daemon/dispatcher.h"
+#include "daemon/metrics.h"
+#include "daemon/systemd.h"
 #include "daemon/reminder_scheduler.h"
 #include <random>
 
@@ -44,11 +47,12 @@ Result<std::string> audit_origin(alerts::Store& store) {
 // Everything the running daemon owns, in the order it must be destroyed.
 class Service {
  public:
-  explicit Service(const ServiceOptions& opts) : opts_(opts), clock_(opts.clock_offset) {}
+  Service(const ServiceOptions& opts, ReloadOptions reload)
+      : opts_(opts), reload_(std::move(reload)), clock_(opts.clock_offset) {}
 
   // Opens the store, keys and audit log, and binds the control socket.
   Status start() {
-    log_ = spdlog::default_logger()->clone("hpand");
+    log_ = logger("hpand");
     HPAN_TRY_ASSIGN(store, alerts::Store::open(opts_.state_dir));
     store_ = std::make_unique<alerts::Store>(std::move(store));
     const auto keyset_file = opts_.keyset.empty() ? opts_.state_dir / "keyset.json" : opts_.keyset;
@@ -83,6 +87,8 @@ class Service {
     copts.mode = opts_.socket_mode;
     copts.group = opts_.socket_group;
     copts.max_request_size = opts_.max_request_size;
+    HPAN_TRY_ASSIGN(activated, systemd::listen_fd());
+    if (activated) copts.adopt_fd = *activated;
     auto roles = opts_.roles;
     auto server = ControlServer::bind(
         io_, copts,
@@ -94,10 +100,16 @@ class Service {
     if (!server) return std::move(server).error();
     server_ = std::move(*server);
     server_->start();
+    dispatcher_->set_request_counter(RequestCounter{[this](std::string_view m, std::string_view o) { requests_.add(m, o); }});
+    if (!opts_.metrics_listen.empty()) {
+      HPAN_TRY_ASSIGN(metrics, MetricsServer::bind(io_, opts_.metrics_listen, [this] { return metrics(); }));
+      metrics_ = std::move(metrics);
+      metrics_->start();
+    }
     HPAN_TRY(engine_->start());
     HPAN_TRY(scheduler_->start());
-    log_->info("started: state {} socket {} signing key {} audit size {}", opts_.state_dir.string(),
-               opts_.socket_path, keys_->current().kid(), audit_->size());
+    log_->info("started: state {} socket {}{} signing key {} audit size {}", opts_.state_dir.string(),
+               opts_.socket_path, activated ? " (from systemd)" : "", keys_->current().kid(), audit_->size());
     return {};
   }
 
@@ -107,20 +119,110 @@ class Service {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       log_->info("signal {} received: stopping", sig);
+      systemd::notify("STOPPING=1\nSTATUS=stopping");
       stop();
     });
+    wait_for_hangup();
     schedule_purge(std::chrono::seconds(0));
+    // Ready: the store is open and the control socket listens.
+    systemd::notify("READY=1\nSTATUS=" + status_line());
+    if (auto interval = systemd::watchdog_interval()) {
+      log_->info("watchdog: pinging every {} ms", interval->count() / 2000);
+      schedule_watchdog(*interval / 2);
+    }
     io_.run();
   }
 
  private:
   void stop() {
     purge_timer_.cancel();
+    watchdog_timer_.cancel();
+    hangup_.cancel();
+    if (metrics_) metrics_->stop();
     if (server_) server_->stop();
     if (scheduler_) scheduler_->stop();
     if (engine_) engine_->stop();
     if (lifecycle_) (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.stop", json::object(), json::object());
     io_.stop();
+  }
+
+  void wait_for_hangup() {
+    hangup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload();
+      wait_for_hangup();
+    });
+  }
+
+  // SIGHUP: roles, delivery settings (limits, retry policy, SMTP), reminder rules and
+  // contacts, lifecycle periods and the log level change in place; deliveries in flight
+  // go on. Paths (state, socket, keys, metrics) need a restart. A configuration that
+  // does not load is refused and the running one stays.
+  void reload() {
+    systemd::notify_reloading();
+    log_->info("SIGHUP: reloading the configuration");
+    auto next = reload_ ? reload_() : Result<ServiceOptions>(make_error("unsupported", "no configuration file"));
+    if (!next) {
+      log_->error("configuration not reloaded, the running one stays: {}{}", next.error().message,
+                  next.error().field.empty() ? "" : " (" + next.error().field + ")");
+      systemd::notify("READY=1\nSTATUS=reload refused: " + next.error().code + "; " + status_line());
+      return;
+    }
+    ServiceOptions o = std::move(*next);
+    o.clock_offset = opts_.clock_offset;
+    const ServiceOptions old = opts_;
+    opts_.lifecycle = o.lifecycle;
+    opts_.escalation_contact = o.escalation_contact;
+    opts_.review_case_owner = o.review_case_owner;
+    opts_.delivery.allow_plain_http_to_loopback = o.delivery.allow_plain_http_to_loopback;
+    if (auto st = set_contacts(opts_); !st) {
+      log_->error("configuration not reloaded, the running one stays: {} ({})", st.error().message, st.error().field);
+      opts_ = old;
+      (void)set_contacts(opts_);
+      systemd::notify("READY=1\nSTATUS=reload refused: " + st.error().code + "; " + status_line());
+      return;
+    }
+    opts_.roles = o.roles;
+    auto roles = opts_.roles;
+    server_->set_authorise([roles](const PeerCredentials& peer) { return authorise(roles, peer); });
+    opts_.delivery = o.delivery;
+    engine_->set_settings(opts_.delivery);
+    if (auto r = reminders_->apply_rules(); !r) log_->error("rescheduling reminders failed: {}", r.error().message);
+    scheduler_->poke();
+    opts_.log_level = o.log_level;
+    set_log_level(opts_.log_level);
+    for (const auto& [what, changed] :
+         {std::pair{"state_dir", o.state_dir != old.state_dir}, std::pair{"control.socket", o.socket_path != old.socket_path},
+          std::pair{"keys", o.signing_key != old.signing_key || o.keyset != old.keyset},
+          std::pair{"metrics.listen", o.metrics_listen != old.metrics_listen}})
+      if (changed) log_->warn("{} changed: takes effect at the next restart", what);
+    log_->info("configuration reloaded");
+    (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.reload", json::object(), json::object());
+    systemd::notify("READY=1\nSTATUS=" + status_line());
+  }
+
+  // WATCHDOG=1 from the event loop itself: a stuck loop stops the pings.
+  void schedule_watchdog(std::chrono::microseconds every) {
+    watchdog_timer_.expires_after(every);
+    watchdog_timer_.async_wait([this, every](const boost::system::error_code& ec) {
+      if (ec) return;
+      systemd::notify("WATCHDOG=1\nSTATUS=" + status_line());
+      schedule_watchdog(every);
+    });
+  }
+
+  // "pending 3, in flight 1, dead 0, cases overdue 2": for STATUS=.
+  std::string status_line() {
+    auto count = [this](const char* sql) -> std::int64_t {
+      auto stmt = store_->db().prepare(sql);
+      if (!stmt) return -1;
+      auto row = (*stmt)->step();
+      return row && *row ? (*stmt)->column_int(0) : -1;
+    };
+    return "pending " + std::to_string(count("SELECT count(*) FROM outbox WHERE state IN ('pending','failed')")) +
+           ", in flight " + std::to_string(engine_ ? engine_->in_flight() : 0) + ", dead " +
+           std::to_string(count("SELECT count(*) FROM outbox WHERE state = 'dead'")) + ", open cases " +
+           std::to_string(count("SELECT count(*) FROM cases WHERE state = 'open'"));
   }
 
   // Purges notices past retention now and every hour.
@@ -186,11 +288,95 @@ class Service {
     return s;
   }
 
+  // The Prometheus text exposition (DESIGN §8). Figures come from the store at scrape
+  // time; control requests are counted since start.
+  std::string metrics() {
+    std::string out;
+    auto family = [&out](const char* name, const char* type, const char* help) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    };
+    auto rows = [this](const std::string& sql, const std::function<void(alerts::sql::Statement&)>& each,
+                       std::int64_t bind = -1) {
+      auto stmt = store_->db().prepare(sql);
+      if (!stmt) return;
+      if (bind >= 0) (*stmt)->bind(1, bind);
+      while (true) {
+        auto row = (*stmt)->step();
+        if (!row || !*row) break;
+        each(**stmt);
+      }
+      (*stmt)->reset();
+    };
+    auto scalar = [&rows](const std::string& sql, std::int64_t bind = -1) {
+      std::int64_t v = 0;
+      rows(sql, [&v](alerts::sql::Statement& s) { v = s.column_int(0); }, bind);
+      return v;
+    };
+    const std::int64_t now = clock_.now_unix();
+    family("hpand_build_info", "gauge", "Build of the running hpand.");
+    out += "hpand_build_info{version=\"0.1.0\",schema=\"" + std::to_string(store_->schema_version()) + "\"} 1\n";
+    family("hpand_uptime_seconds", "gauge", "Seconds since hpand started.");
+    out += "hpand_uptime_seconds " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count()) + "\n";
+    family("hpand_deliveries", "gauge", "Outbox rows by channel, message type and state.");
+    rows("SELECT channel, message_type, state, count(*) FROM outbox GROUP BY channel, message_type, state",
+         [&out](alerts::sql::Statement& s) {
+           out += "hpand_deliveries{channel=\"" + prometheus_label(s.column_text(0)) + "\",type=\"" +
+                  prometheus_label(s.column_text(1)) + "\",state=\"" + prometheus_label(s.column_text(2)) + "\"} " +
+                  std::to_string(s.column_int(3)) + "\n";
+         });
+    family("hpand_delivery_queue_depth", "gauge", "Deliveries waiting to be sent (pending, failed, in flight).");
+    out += "hpand_delivery_queue_depth " +
+           std::to_string(scalar("SELECT count(*) FROM outbox WHERE state IN ('pending','failed','in_flight')")) + "\n";
+    family("hpand_delivery_oldest_pending_age_seconds", "gauge", "Age of the oldest delivery not yet sent (0 when none).");
+    const std::int64_t oldest =
+        scalar("SELECT coalesce(min(created_at), 0) FROM outbox WHERE state IN ('pending','failed','in_flight')");
+    out += "hpand_delivery_oldest_pending_age_seconds " + std::to_string(oldest == 0 ? 0 : std::max<std::int64_t>(now - oldest, 0)) + "\n";
+    family("hpand_deliveries_in_flight", "gauge", "Transfers in progress now.");
+    out += "hpand_deliveries_in_flight " + std::to_string(engine_ ? engine_->in_flight() : 0) + "\n";
+    family("hpand_notices", "gauge", "Notices by state.");
+    rows("SELECT state, count(*) FROM notices GROUP BY state", [&out](alerts::sql::Statement& s) {
+      out += "hpand_notices{state=\"" + prometheus_label(s.column_text(0)) + "\"} " + std::to_string(s.column_int(1)) + "\n";
+    });
+    family("hpand_cases_open", "gauge", "Open cases by kind.");
+    rows("SELECT kind, count(*) FROM cases WHERE state = 'open' GROUP BY kind", [&out](alerts::sql::Statement& s) {
+      out += "hpand_cases_open{kind=\"" + prometheus_label(s.column_text(0)) + "\"} " + std::to_string(s.column_int(1)) + "\n";
+    });
+    const std::string today = alerts::format_date(alerts::london_date(now));
+    auto by_date = [&](const char* cmp) {
+      std::int64_t v = 0;
+      auto stmt = store_->db().prepare(std::string("SELECT count(*) FROM cases WHERE state = 'open' AND due_date ") + cmp + " ?");
+      if (!stmt) return v;
+      (*stmt)->bind(1, today);
+      auto row = (*stmt)->step();
+      if (row && *row) v = (*stmt)->column_int(0);
+      return v;
+    };
+    family("hpand_reminders_due", "gauge", "Open cases whose review is due today.");
+    out += "hpand_reminders_due " + std::to_string(by_date("=")) + "\n";
+    family("hpand_reminders_overdue", "gauge", "Open cases whose review is overdue.");
+    out += "hpand_reminders_overdue " + std::to_string(by_date("<")) + "\n";
+    family("hpand_reminders_queued_total", "counter", "Reminders queued (one per case, due date and slot).");
+    out += "hpand_reminders_queued_total " + std::to_string(scalar("SELECT count(*) FROM reminders")) + "\n";
+    family("hpand_control_requests_total", "counter", "Control requests since start, by method and outcome.");
+    for (const auto& [key, n] : requests_.all())
+      out += "hpand_control_requests_total{method=\"" + prometheus_label(key.first) + "\",outcome=\"" +
+             prometheus_label(key.second) + "\"} " + std::to_string(n) + "\n";
+    family("hpand_audit_records", "gauge", "Records in the audit log.");
+    out += "hpand_audit_records " + std::to_string(audit_->size()) + "\n";
+    return out;
+  }
+
   ServiceOptions opts_;
+  ReloadOptions reload_;
   alerts::SystemClock clock_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   asio::io_context io_{1};
   asio::steady_timer purge_timer_{io_};
+  asio::steady_timer watchdog_timer_{io_};
+  asio::signal_set hangup_{io_, SIGHUP};
+  RequestCounts requests_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<alerts::Store> store_;
   std::unique_ptr<alerts::KeyRing> keys_;
@@ -207,9 +393,9 @@ class Service {
 
 }  // namespace
 
-int run_service(const ServiceOptions& options) {
+int run_service(const ServiceOptions& options, ReloadOptions reload) {
   crypto::ensure_initialized();
-  Service service(options);
+  Service service(options, std::move(reload));
   if (auto st = service.start(); !st) {
     spdlog::critical("cannot start: {}{}", st.error().message,
                      st.error().field.empty() ? "" : " (" + st.error().field + ")");

@@ -29,7 +29,7 @@ class Keygen(unittest.TestCase):
         out = json.loads(p.stdout)
         self.assertRegex(out["kid"], r"^[0-9a-f]{16}$")
         self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
-        self.assertEqual(stat.S_IMODE(os.stat(self.path + ".pub").st_mode), 0o644)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path + ".pub").st_mode), 0o640)
         with open(self.path + ".pub") as f:
             self.assertEqual(f.readline(), "hpan-signing-public-key/1\n")
 

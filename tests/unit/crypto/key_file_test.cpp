@@ -29,7 +29,7 @@ TEST(KeyFile, SigningKeysRoundTripWithTheRightModes) {
   ASSERT_TRUE(write_signing_key_file(dir / "s.key", key).ok());
   ASSERT_TRUE(write_signing_public_key_file(dir / "s.key.pub", key.public_key()).ok());
   EXPECT_EQ(mode_of(dir / "s.key"), 0600u);
-  EXPECT_EQ(mode_of(dir / "s.key.pub"), 0644u);
+  EXPECT_EQ(mode_of(dir / "s.key.pub"), 0640u);
   auto back = read_signing_key_file(dir / "s.key");
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->kid(), key.kid());
