@@ -52,7 +52,7 @@ const std::vector<Setting>& schema() {
     add({"control.roles", Type::roles, "{hpan-admin: administrator}",
          "Who may do what: keys are a group name or group:NAME, user:NAME, uid:N, gid:N; values viewer, operator or administrator.", true, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { std::string why; c.control.roles = *parse_roles(n, why); }});
-    add({"control.max_request_size", Type::size, "1MiB", "Longest accepted request line.", true, {}, 0, 0,
+    add({"control.max_request_size", Type::size, "1MiB", "Longest accepted request line.", false, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.control.max_request_size = *parse_size(n.Scalar()); }});
     add({"keys.signing", Type::abs_path, "/run/credentials/hpand.service/signing.key",
          "The issuer's Ed25519 signing key file (hpan-keygen signing); under systemd, a LoadCredential= file.", false, {}, 0, 0,
@@ -112,7 +112,7 @@ const std::vector<Setting>& schema() {
          [](Config& c, const YAML::Node& n) { c.retention.revoked_notice_personal_data = period_of(n, true); }});
     add({"log.level", Type::choice, "info", "trace, debug, info, warn, error, critical or off.", true, {"trace", "debug", "info", "warn", "error", "critical", "off"}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.log.level = n.Scalar(); }});
-    add({"log.format", Type::choice, "auto", "auto (journal under systemd, plain otherwise), journal or plain.", true, {"auto", "journal", "plain"}, 0, 0,
+    add({"log.format", Type::choice, "auto", "auto (journal under systemd, plain otherwise), journal or plain.", false, {"auto", "journal", "plain"}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.log.format = n.Scalar(); }});
     add({"metrics.listen", Type::host_port, "127.0.0.1:9465", "Prometheus metrics address (\"\" = off).", false, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.metrics.listen = n.Scalar(); }});

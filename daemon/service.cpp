@@ -194,7 +194,10 @@ class Service {
     for (const auto& [what, changed] :
          {std::pair{"state_dir", o.state_dir != old.state_dir}, std::pair{"control.socket", o.socket_path != old.socket_path},
           std::pair{"keys", o.signing_key != old.signing_key || o.keyset != old.keyset},
-          std::pair{"metrics.listen", o.metrics_listen != old.metrics_listen}})
+          std::pair{"metrics.listen", o.metrics_listen != old.metrics_listen},
+          std::pair{"control.max_request_size", o.max_request_size != old.max_request_size},
+          std::pair{"control.socket_mode or socket_group",
+                    o.socket_mode != old.socket_mode || o.socket_group != old.socket_group}})
       if (changed) log_->warn("{} changed: takes effect at the next restart", what);
     log_->info("configuration reloaded");
     (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.reload", json::object(), json::object());

@@ -344,6 +344,31 @@ class Systemd(unittest.TestCase):
         modes = {p: os.stat(p).st_mode & 0o777 for p in found if os.path.isfile(p)}
         self.assertTrue(all(m & 0o027 == 0 for m in modes.values()), modes)
 
+    def test_cmake_install_lays_out_binaries_units_man_pages_and_docs(self):
+        build = os.environ["HPAN_BUILD_DIR"]
+        dest = tempfile.mkdtemp(prefix="hpan-install-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, dest, True)
+        harness.run(["cmake", "--install", build], env=dict(os.environ, DESTDIR=dest))
+        prefix = dest + "/usr/local"
+        for path in ("sbin/hpand", "bin/hpanctl", "bin/hpan-verify", "bin/hpan-keygen",
+                     "lib/systemd/system/hpand.service", "lib/systemd/system/hpand.socket",
+                     "lib/sysusers.d/hpand.conf", "lib/tmpfiles.d/hpand.conf",
+                     "share/man/man8/hpand.8", "share/man/man1/hpanctl.1", "share/man/man1/hpan-verify.1",
+                     "share/man/man1/hpan-keygen.1", "share/man/man5/hpand.yaml.5",
+                     "share/doc/hpand/examples/hpand.yaml", "share/doc/hpand/operations.md"):
+            self.assertTrue(os.path.exists(os.path.join(prefix, path)), path)
+        with open(os.path.join(prefix, "lib/systemd/system/hpand.service")) as f:
+            self.assertIn("ExecStart=/usr/local/sbin/hpand --config /etc/hpand/hpand.yaml", f.read())
+        # The installed example configuration is valid as it stands.
+        p = harness.run([os.path.join(prefix, "sbin/hpand"), "--check-config",
+                         os.path.join(prefix, "share/doc/hpand/examples/hpand.yaml")], check=False)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "ok"), p.stderr)
+        # Each man page renders without a warning.
+        for page in ("man8/hpand.8", "man1/hpanctl.1", "man1/hpan-verify.1", "man1/hpan-keygen.1", "man5/hpand.yaml.5"):
+            r = harness.run(["groff", "-man", "-Tutf8", "-ww", "-z", os.path.join(prefix, "share/man", page)],
+                            check=False)
+            self.assertEqual((r.returncode, r.stderr), (0, ""), page)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
