@@ -344,6 +344,42 @@ class Systemd(unittest.TestCase):
         modes = {p: os.stat(p).st_mode & 0o777 for p in found if os.path.isfile(p)}
         self.assertTrue(all(m & 0o027 == 0 for m in modes.values()), modes)
 
+    def test_sigterm_returns_deliveries_in_flight_to_pending_and_audits_the_stop(self):
+        web = receivers.WebhookReceiver()
+        self.addCleanup(web.stop)
+        web.answer("/hang", ["hang", "ok"])
+        d = self.daemon(roles={"uid:0": "administrator", f"uid:{self.uids['alice']}": "administrator"},
+                        delivery="delivery:\n  allow_plain_http_to_loopback: true\n  timeout: 60s\n"
+                                 "  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
+        d.start()
+        with harness.Client(d.sock) as c:
+            _, pub = harness.recipient_key(d.tmp, "NAT")
+            c.call("body.add", {"id": "NAT", "name": "National", "kind": "trust", "receives": "all",
+                                "public_key": harness_read(pub), "webhook_url": web.url("/hang")})
+            nid = c.call("notice.create", {"content": harness.sample_content(requesting_body="NAT")})["id"]
+        self.assertEqual(d.ctl("notice", "approve", nid, user="alice").returncode, 0)
+        with harness.Client(d.sock) as c:
+            c.call("notice.issue", {"id": nid, "urgent": True, "reason": "risk"})
+        wait_for(lambda: web.received("/hang"), what="the request to hang")
+        started = time.monotonic()
+        self.assertEqual(d.stop(), 0)
+        took = time.monotonic() - started
+        self.assertLess(took, 5.0, "stop waited for a hanging receiver")
+        with d.db() as db:
+            state, attempts = db.execute("SELECT state, attempts FROM outbox WHERE notice_id = ?", (nid,)).fetchone()
+            last = json.loads(db.execute("SELECT record FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0])
+        self.assertEqual(state, "pending")
+        self.assertEqual(last["method"], "daemon.stop")
+        # After a restart it goes out again with the same id and arrives.
+        d.start()
+        with harness.Client(d.sock) as c:
+            wait_for(lambda: c.call("deliveries.list", {"notice_id": nid, "state": "delivered"})["deliveries"],
+                     what="delivery after restart")
+            self.assertTrue(c.call("audit.verify")["ok"])
+        ids = {r["headers"].get("webhook-id") for r in web.received("/hang")}
+        self.assertEqual(ids, {f"{nid}-v1-NAT-webhook"})
+        self.assertEqual(d.stop(), 0)
+
     def test_cmake_install_lays_out_binaries_units_man_pages_and_docs(self):
         build = os.environ["HPAN_BUILD_DIR"]
         dest = tempfile.mkdtemp(prefix="hpan-install-", dir="/tmp")

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hpanctl: manage Healthcare Professional Alert Notices through hpand's control socket",
                "hpanctl"};
   app.require_subcommand(1);
+  app.fallthrough();  // --socket, --json, --timeout also after the sub-command
   app.set_version_flag("--version", "hpanctl 0.1.0");
   Options opts;
   if (const char* env = std::getenv("HPANCTL_SOCKET"); env != nullptr && *env != '\0') opts.socket = env;
