@@ -205,6 +205,9 @@ def recipient_key(tmp, name):
     """A recipient key pair from the real hpan-keygen; returns (secret path, public path)."""
     path = os.path.join(tmp, name + ".key")
     run([BIN["HPAN_KEYGEN"], "recipient", "--out", path])
+    # hpan-keygen writes public keys 0640; the body hands its public key to the
+    # operators who register it (the tests run hpanctl as other users).
+    os.chmod(path + ".pub", 0o644)
     return path, path + ".pub"
 
 
