@@ -3,10 +3,10 @@
 #include "alerts/cases.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "alerts/calendar.h"
 #include "alerts/mutation.h"
+#include "alerts/notice_row.h"
 #include "alerts/params.h"
 
 namespace hpan::alerts {
@@ -41,18 +41,7 @@ std::optional<CalendarPeriod> parse_interval(std::string_view text) {
 }
 
 Result<std::string> allocate_case_id(sql::Database& db, int year) {
-  HPAN_TRY_ASSIGN(s, db.prepare(
-                         "INSERT INTO case_sequence(year, last) VALUES(?1, 1)"
-                         " ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"));
-  s->bind(1, year);
-  HPAN_TRY_ASSIGN(has, s->step());
-  if (!has) return make_error("storage_error", "case id sequence returned nothing");
-  const std::int64_t n = s->column_int(0);
-  s->reset();
-  if (n > 999999) return make_error("storage_error", "case id sequence exhausted for the year");
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "CASE-%04d-%06lld", year, static_cast<long long>(n));
-  return std::string(buf);
+  return allocate_yearly_id(db, "case_sequence", "CASE", year);
 }
 
 constexpr const char* kCaseColumns =

@@ -136,19 +136,24 @@ Status save_notice(sql::Database& db, const NoticeRow& r) {
   return s->run();
 }
 
-Result<std::string> allocate_notice_id(sql::Database& db, int year) {
-  HPAN_TRY_ASSIGN(s, db.prepare(
-                         "INSERT INTO notice_sequence(year, last) VALUES(?1, 1)"
-                         " ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last"));
+Result<std::string> allocate_yearly_id(sql::Database& db, std::string_view sequence_table, std::string_view prefix,
+                                       int year) {
+  HPAN_TRY_ASSIGN(s, db.prepare("INSERT INTO " + std::string(sequence_table) +
+                                "(year, last) VALUES(?1, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1"
+                                " RETURNING last"));
   s->bind(1, year);
   HPAN_TRY_ASSIGN(has, s->step());
-  if (!has) return make_error("storage_error", "notice id sequence returned nothing");
+  if (!has) return make_error("storage_error", std::string(prefix) + " id sequence returned nothing");
   const std::int64_t n = s->column_int(0);
   s->reset();
-  if (n > 999999) return make_error("storage_error", "notice id sequence exhausted for the year");
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "HPAN-%04d-%06lld", year, static_cast<long long>(n));
+  if (n > 999999) return make_error("storage_error", std::string(prefix) + " id sequence exhausted for the year");
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.8s-%04d-%06lld", std::string(prefix).c_str(), year, static_cast<long long>(n));
   return std::string(buf);
+}
+
+Result<std::string> allocate_notice_id(sql::Database& db, int year) {
+  return allocate_yearly_id(db, "notice_sequence", "HPAN", year);
 }
 
 std::string make_delivery_id(const std::string& notice_id, int version, const std::string& body_id,

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alerts/actor.h"
@@ -50,6 +51,9 @@ Result<NoticeRow> require_notice(sql::Database& db, const std::string& id);
 Status insert_notice(sql::Database& db, const NoticeRow& row);
 // Writes every mutable column (and the look-up columns derived from the content).
 Status save_notice(sql::Database& db, const NoticeRow& row);
+// Allocates the next id "<prefix>-<year>-NNNNNN" from a sequence table (year, last).
+Result<std::string> allocate_yearly_id(sql::Database& db, std::string_view sequence_table, std::string_view prefix,
+                                       int year);
 // Allocates the next id "HPAN-<year>-NNNNNN" (never reused).
 Result<std::string> allocate_notice_id(sql::Database& db, int year);
 

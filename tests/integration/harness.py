@@ -30,6 +30,17 @@ def run(cmd, check=True, **kw):
     return p
 
 
+def wait_for(predicate, timeout=30, what="condition"):
+    """Polls `predicate` every 50 ms until it returns something true (returned), or fails."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def ensure_users():
     """Creates the test users (as root) once; returns {name: uid}. They have no login shell."""
     if os.geteuid() != 0:

@@ -23,14 +23,7 @@ import receivers  # noqa: E402
 NODE_MODULES = os.environ.get("HPAN_NODE_MODULES", "")
 
 
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = harness.wait_for
 
 
 class Delivery(unittest.TestCase):

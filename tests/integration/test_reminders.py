@@ -25,14 +25,7 @@ DUTY = "duty@issuer.example.nhs.uk"
 NOTES = "Dr Zebedee Secretname, GMC 7654321, excluded pending investigation"
 
 
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = harness.wait_for
 
 
 def london_at(day, hour=9, minute=0):

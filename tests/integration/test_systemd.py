@@ -26,14 +26,7 @@ SOURCE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 UNIT = os.path.join(SOURCE, "systemd", "hpand.service")
 
 
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = harness.wait_for
 
 
 class NotifySocket:
