@@ -42,7 +42,7 @@ Result<RecipientKeyPair> read_recipient_key_file(const std::filesystem::path& pa
 Result<RecipientPublicKey> read_recipient_public_key_file(const std::filesystem::path& path);
 Result<Keyset> read_keyset_file(const std::filesystem::path& path);
 
-// Secret key files are created 0600; public key files and keysets 0644.
+// Secret key files are created 0600; public key files and keysets 0640.
 // The write is atomic (temporary file in the same folder, fsync, rename).
 Status write_signing_key_file(const std::filesystem::path& path, const SigningKey& key, WriteOptions opts = {});
 Status write_signing_public_key_file(const std::filesystem::path& path, const SigningPublicKey& key, WriteOptions opts = {});

@@ -1,4 +1,5 @@
 #include "daemon/delivery_engine.h"
+#include "daemon/delivery_outcome.h"
 #include "daemon/logging.h"
 
 #include <spdlog/spdlog.h>
@@ -46,13 +47,7 @@ std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size
 // Reads Retry-After (seconds form) from response headers.
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::string line(data, size * n);
-  if (line.size() > 12 && strncasecmp(line.c_str(), "retry-after:", 12) == 0) {
-    const auto v = line.substr(12);
-    char* end = nullptr;
-    const long long secs = std::strtoll(v.c_str(), &end, 10);
-    if (end != v.c_str() && secs >= 0) t->retry_after = secs;
-  }
+  if (auto secs = parse_retry_after_header(std::string_view(data, size * n))) t->retry_after = secs;
   return size * n;
 }
 
@@ -220,30 +215,11 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     const std::string detail_error = t->error[0] != '\0' ? t->error : generic;
     const auto& d = t->delivery;
-    if (d.channel == "webhook") {
-      if (code == CURLE_OK && status >= 200 && status < 300) {
-        complete(d, "delivered", "HTTP " + std::to_string(status), std::nullopt);
-      } else if (code == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
-        complete(d, "dead", "HTTP " + std::to_string(status) + " (permanent)", std::nullopt);
-      } else if (code == CURLE_OK && status >= 300 && status < 400) {
-        complete(d, "dead", "HTTP " + std::to_string(status) + " (redirects are not followed)", std::nullopt);
-      } else if (code == CURLE_OK) {
-        complete(d, "retry", "HTTP " + std::to_string(status), t->retry_after);
-      } else {
-        complete(d, "retry", detail_error, std::nullopt);
-      }
-    } else {
-      if (code == CURLE_OK) {
-        complete(d, "delivered", "SMTP " + std::to_string(status) + " accepted", std::nullopt);
-      } else if (status >= 500 && status < 600) {
-        complete(d, "dead", "SMTP " + std::to_string(status) + " (permanent): " + detail_error, std::nullopt);
-      } else if (code == CURLE_USE_SSL_FAILED) {
-        complete(d, "retry", "the SMTP server does not offer STARTTLS, which is required", std::nullopt);
-      } else {
-        complete(d, "retry", (status ? "SMTP " + std::to_string(status) + ": " : std::string()) + detail_error,
-                 std::nullopt);
-      }
-    }
+    const TransferOutcome r =
+        d.channel == "webhook"
+            ? classify_webhook(code == CURLE_OK, status, detail_error, t->retry_after)
+            : classify_smtp(code == CURLE_OK, code == CURLE_USE_SSL_FAILED, status, detail_error);
+    complete(d, r.outcome, r.detail, r.retry_after);
   }
 
   // Queues the attempt's result; results are written in one transaction per loop turn.
