@@ -267,7 +267,17 @@ Result<int> Reminders::queue_due(std::int64_t started_at) {
                              " WHERE id = ?"));
     for (const auto& c : due) {
       const auto date = parse_date(c.due_date);
-      if (!date) return make_error("storage_error", "case " + c.id + " has a malformed due date");
+      if (!date) {
+        // One damaged row must not stop every other case's reminders: this case's stop,
+        // and the audit log says why.
+        upd->reset();
+        upd->bind(1, c.handled_until).bind(2, c.escalated ? 1 : 0).bind_null(3).bind(4, now).bind(5, c.id);
+        HPAN_TRY(upd->run());
+        HPAN_TRY(audit_.append(AuditEntry{Actor::daemon(), "reminder.queue", json{{"case_id", c.id}}, "invalid_case",
+                                          json{{"problem", "malformed due date; reminders stopped"}}},
+                               now));
+        continue;
+      }
       auto queue = [&](const ReminderSlot& slot, const Contact& to, int missed) -> Status {
         const bool late = slot.at < started_at || now - slot.at > kLateAfterSeconds;
         const json message = reminder_message(c, slot, late, missed);
@@ -297,10 +307,12 @@ Result<int> Reminders::queue_due(std::int64_t started_at) {
                              now));
         return {};
       };
-      Contact owner;
-      if (!c.owner_emails.empty()) {
-        HPAN_TRY_ASSIGN(parsed, parse_contact(c.owner_emails, true, "owner_emails"));
-        owner.emails = parsed.emails;
+      Contact owner;  // checked when the case was opened or reassigned
+      for (std::string_view rest = c.owner_emails; !rest.empty();) {
+        const auto comma = rest.find(',');
+        const std::string e = trim(rest.substr(0, comma));
+        if (!e.empty()) owner.emails.push_back(e);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
       owner.webhook = c.owner_webhook;
       int missed = 0;
@@ -329,6 +341,35 @@ Result<int> Reminders::queue_due(std::int64_t started_at) {
   return queued;
 }
 
+Result<int> Reminders::recover_clock() {
+  const std::int64_t now = clock_.now_unix();
+  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
+  std::vector<std::tuple<std::string, std::string, bool>> rows;
+  {
+    HPAN_TRY_ASSIGN(s, store_.db().prepare(
+                           "SELECT id, due_date, escalated FROM cases WHERE state = 'open' AND handled_until > ?"));
+    s->bind(1, now + kClockSlackSeconds);
+    while (true) {
+      HPAN_TRY_ASSIGN(has, s->step());
+      if (!has) break;
+      rows.emplace_back(s->column_text(0), s->column_text(1), s->column_int(2) != 0);
+    }
+  }
+  HPAN_TRY_ASSIGN(u, store_.db().prepare("UPDATE cases SET handled_until = ?, next_reminder_at = ? WHERE id = ?"));
+  for (const auto& [id, due, escalated] : rows) {
+    const auto date = parse_date(due);
+    const auto next = date ? next_reminder_time(*date, rules_, now, escalated) : std::nullopt;
+    u->reset();
+    u->bind(1, now);
+    if (next) u->bind(2, *next);
+    else u->bind_null(2);
+    u->bind(3, id);
+    HPAN_TRY(u->run());
+  }
+  HPAN_TRY(tx.commit());
+  return static_cast<int>(rows.size());
+}
+
 Result<std::optional<std::int64_t>> Reminders::next_at() {
   HPAN_TRY_ASSIGN(s, store_.db().prepare("SELECT min(next_reminder_at) FROM cases WHERE state = 'open'"));
   HPAN_TRY_ASSIGN(has, s->step());
@@ -347,8 +388,8 @@ Result<json> Reminders::upcoming(const json& params) {
   HPAN_TRY_ASSIGN(s, store_.db().prepare(
                          "SELECT id, kind, coalesce(notice_id, ''), owner_emails, owner_webhook, due_date,"
                          " handled_until, escalated FROM cases"
-                         " WHERE state = 'open' AND next_reminder_at <= ? ORDER BY next_reminder_at"));
-  s->bind(1, until);
+                         " WHERE state = 'open' AND next_reminder_at <= ? ORDER BY next_reminder_at LIMIT ?"));
+  s->bind(1, until).bind(2, limit);
   json out = json::array();
   while (true) {
     HPAN_TRY_ASSIGN(has, s->step());
@@ -357,7 +398,7 @@ Result<json> Reminders::upcoming(const json& params) {
                     s->column_text(4), s->column_text(5), s->column_int(6), s->column_int(7) != 0};
     const auto date = parse_date(c.due_date);
     if (!date) return make_error("storage_error", "case " + c.id + " has a malformed due date");
-    auto add = [&](const ReminderSlot& slot, bool overdue_now) {
+    auto add = [&](const ReminderSlot& slot, bool overdue_now, bool daily = false) {
       std::vector<std::string> to;
       if (slot.name == "escalation") {
         for (const auto& e : escalation_.emails) to.push_back(e);
@@ -373,6 +414,7 @@ Result<json> Reminders::upcoming(const json& params) {
                          {"due_date", c.due_date},
                          {"reminder", slot.name},
                          {"late", overdue_now},
+                         {"repeats", daily ? "daily" : ""},
                          {"to", to}});
     };
     // What falls due now (catch-up) is sent at once; then each slot in the window.
@@ -383,10 +425,13 @@ Result<json> Reminders::upcoming(const json& params) {
       after = now;
     }
     after = std::max(after, now);
-    for (int guard = 0; guard < 400; ++guard) {
+    // Lead-time and due-day slots one by one; the daily overdue ones as one entry.
+    for (int guard = 0; guard < 64; ++guard) {
       auto slot = next_main_slot(*date, rules_, after);
       if (!slot || slot->at > until) break;
-      add(*slot, false);
+      const bool overdue = slot->days_from_due > 0;
+      add(*slot, false, overdue);
+      if (overdue) break;
       after = slot->at;
     }
     if (!c.escalated) {

@@ -74,6 +74,9 @@ std::optional<std::int64_t> next_reminder_time(std::chrono::year_month_day due, 
 
 // Slots a reminder that goes out later than this after its time is marked late.
 inline constexpr std::int64_t kLateAfterSeconds = 300;
+// How far ahead of the clock a case's handled time may be before it counts as the clock
+// having been set back.
+inline constexpr std::int64_t kClockSlackSeconds = 3600;
 
 // The scheduler's store side. Every queued reminder is written in one transaction
 // with its `reminders` row, its outbox rows and its audit record.
@@ -95,6 +98,11 @@ class Reminders {
   // hpand was down) or more than kLateAfterSeconds ago is marked late. Returns the
   // number of reminders queued.
   Result<int> queue_due(std::int64_t started_at);
+  // After the system clock was set back (or hpand once ran with a clock ahead): cases
+  // whose reminders were handled up to a time more than kClockSlackSeconds ahead of now
+  // start again from now, so they are not silent until the clock catches up. Returns
+  // how many cases were reset. Run at start and when the clock changes.
+  Result<int> recover_clock();
   // The earliest time a reminder falls due, over all open cases.
   Result<std::optional<std::int64_t>> next_at();
   // reminders.upcoming: what will go out in the next `days` days.

@@ -108,6 +108,10 @@ const std::vector<Setting>& schema() {
       add({"reminders.intervals." + kind, Type::period, fallback, "Review interval for " + kind + " cases.", true, {}, 0, 0,
            [k](Config& c, const YAML::Node& n) { c.reminders.intervals[k] = period_of(n, true); }});
     }
+    // Retired in schema 3 but still accepted, so that a file written for an earlier hpand
+    // (whose --dump-default-config printed it) still loads. It never had an effect.
+    add({"reminders.intervals.hpan-review", Type::period, "6mo", "Deprecated, no effect: lifecycle.review_interval sets when notices are reviewed.", true, {}, 0, 0,
+         [](Config&, const YAML::Node&) {}});
     add({"retention.revoked_notice_personal_data", Type::period, "6y", "How long personal data of revoked and withdrawn notices is kept.", true, {}, 0, 0,
          [](Config& c, const YAML::Node& n) { c.retention.revoked_notice_personal_data = period_of(n, true); }});
     add({"log.level", Type::choice, "info", "trace, debug, info, warn, error, critical or off.", true, {"trace", "debug", "info", "warn", "error", "critical", "off"}, 0, 0,

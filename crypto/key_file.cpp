@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace hpan::crypto {
@@ -86,12 +88,26 @@ Result<Bytes> parse_key_text(std::string_view text, std::string_view type, std::
   return bytes;
 }
 
-// Reads a key file of `type`; secret files must not be accessible to group or others.
+// True when `path` is a credential systemd passed to this service ($CREDENTIALS_DIRECTORY).
+// systemd grants a non-root service read access there through an ACL, whose mask shows
+// as group read (0440): that file is the service's alone all the same.
+bool systemd_credential(const std::filesystem::path& path) {
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir == '\0') return false;
+  std::error_code ec1, ec2;
+  const auto file = std::filesystem::canonical(path, ec1);
+  const auto creds = std::filesystem::canonical(dir, ec2);
+  return !ec1 && !ec2 && file.parent_path() == creds;
+}
+
+// Reads a key file of `type`; secret files must not be accessible to group or others
+// (a systemd credential may show group read, nothing more).
 Result<Bytes> read_key(const std::filesystem::path& path, std::string_view type, std::size_t length,
                        bool secret) {
   mode_t mode = 0;
   HPAN_TRY_ASSIGN(text, read_small_file(path, mode));
-  if (secret && (mode & 077) != 0) {
+  const mode_t forbidden = systemd_credential(path) ? 037 : 077;
+  if (secret && (mode & forbidden) != 0) {
     sodium_memzero(text.data(), text.size());
     char buf[8];
     std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));

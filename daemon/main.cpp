@@ -52,6 +52,14 @@ hpan::Result<hpan::daemon::ServiceOptions> service_options(const hpan::config::C
   o.delivery.ca_file = c.delivery.tls_ca_file;
   o.escalation_contact = c.reminders.escalation_contact;
   o.review_case_owner = c.reminders.review_case_owner;
+  // Reminders fall on calendar days: a period with hours in it would be cut to whole days.
+  auto whole_days = [](const hpan::config::Period& p) { return p.seconds % 86400 == 0; };
+  for (const auto& p : c.reminders.lead_times)
+    if (!whole_days(p)) return hpan::make_error("invalid_field", "lead times are whole days, weeks or months", "reminders.lead_times");
+  if (!whole_days(c.reminders.escalate_after))
+    return hpan::make_error("invalid_field", "whole days, weeks or months", "reminders.escalate_after");
+  for (const auto& [kind, p] : c.reminders.intervals)
+    if (!whole_days(p)) return hpan::make_error("invalid_field", "whole days, weeks or months", "reminders.intervals." + kind);
   o.lifecycle.reminders.lead_times.clear();
   for (const auto& p : c.reminders.lead_times) o.lifecycle.reminders.lead_times.push_back(to_alerts(p));
   o.lifecycle.reminders.escalate_after = to_alerts(c.reminders.escalate_after);

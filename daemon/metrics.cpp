@@ -33,8 +33,12 @@ namespace {
 // One connection: read a request (8 KiB at most, 10 s), answer, close.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<std::function<std::string()>> render)
-      : stream_(std::move(socket)), render_(std::move(render)) {}
+  Session(tcp::socket socket, std::shared_ptr<std::function<std::string()>> render,
+          std::shared_ptr<int> open_sessions)
+      : stream_(std::move(socket)), render_(std::move(render)), open_(std::move(open_sessions)) {
+    ++*open_;
+  }
+  ~Session() { --*open_; }
 
   void run() {
     parser_.header_limit(8192);
@@ -75,7 +79,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   http::request_parser<http::empty_body> parser_;
   std::shared_ptr<std::function<std::string()>> render_;  // shared: a session may outlive the server
+  std::shared_ptr<int> open_;
 };
+
+// At most this many scrapes at once; more are closed unanswered.
+constexpr int kMaxSessions = 8;
 
 bool loopback(const asio::ip::address& a) { return a.is_loopback(); }
 
@@ -83,15 +91,27 @@ bool loopback(const asio::ip::address& a) { return a.is_loopback(); }
 
 struct MetricsServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, std::function<std::string()> r)
-      : acceptor(io), render(std::make_shared<std::function<std::string()>>(std::move(r))) {}
+      : acceptor(io), backoff(io), render(std::make_shared<std::function<std::string()>>(std::move(r))) {}
   tcp::acceptor acceptor;
+  asio::steady_timer backoff;
   std::shared_ptr<std::function<std::string()>> render;
+  std::shared_ptr<int> open_sessions = std::make_shared<int>(0);
   bool stopped = false;
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (self->stopped) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), self->render)->run();
+      if (ec) {
+        // Out of file descriptors or the like: try again in a second, not in a busy loop.
+        spdlog::warn("metrics: accept failed: {}", ec.message());
+        self->backoff.expires_after(std::chrono::seconds(1));
+        self->backoff.async_wait([self](beast::error_code wec) {
+          if (!wec && !self->stopped) self->accept();
+        });
+        return;
+      }
+      if (*self->open_sessions < kMaxSessions)
+        std::make_shared<Session>(std::move(socket), self->render, self->open_sessions)->run();
       self->accept();
     });
   }
@@ -134,6 +154,7 @@ void MetricsServer::stop() {
   impl_->stopped = true;
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->backoff.cancel();
 }
 
 std::uint16_t MetricsServer::port() const {

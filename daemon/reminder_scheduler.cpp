@@ -41,6 +41,12 @@ struct ReminderScheduler::Impl : std::enable_shared_from_this<Impl> {
     return {};
   }
 
+  void recover_clock() {
+    auto reset = reminders.recover_clock();
+    if (!reset) log->error("recomputing reminders after a clock change failed: {}", reset.error().message);
+    else if (*reset > 0) log->warn("{} case(s) were handled up to a time ahead of the clock; rescheduled from now", *reset);
+  }
+
   // Queues what is due, then arms the timer for the next reminder.
   void run() {
     run_posted = false;
@@ -100,11 +106,19 @@ struct ReminderScheduler::Impl : std::enable_shared_from_this<Impl> {
                             if (self->stopped) return;
                             // ECANCELED (which Asio also calls operation_aborted): the
                             // system clock was set; the next time is recomputed below.
-                            if (ec.value() == ECANCELED)
+                            if (ec.value() == ECANCELED) {
                               self->log->info("system clock changed: recomputing reminders");
+                              self->recover_clock();
+                            }
                             else if (ec) {
-                              self->log->critical("reminder timer failed: {}; reminders stopped", ec.message());
-                              return;
+                              // A fresh timerfd, once; if even that fails, reminders stop (logged).
+                              self->log->error("reminder timer failed: {}; making a new one", ec.message());
+                              boost::system::error_code ignored;
+                              self->timer.close(ignored);
+                              if (auto st = self->open_timer(); !st) {
+                                self->log->critical("no reminder timer: {}; reminders stopped", st.error().message);
+                                return;
+                              }
                             }
                             self->post_run();
                           });
@@ -122,6 +136,7 @@ Status ReminderScheduler::start() {
   impl_->started_at = impl_->clock.now_unix();
   HPAN_TRY_ASSIGN(updated, impl_->reminders.apply_rules());
   if (updated > 0) impl_->log->info("reminder rules changed: {} open case(s) rescheduled", updated);
+  impl_->recover_clock();
   impl_->run();
   return {};
 }

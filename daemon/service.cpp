@@ -182,13 +182,21 @@ class Service {
       systemd::notify("READY=1\nSTATUS=reload refused: " + st.error().code + "; " + status_line());
       return;
     }
+    if (auto r = reminders_->apply_rules(); !r) {
+      log_->error("configuration not reloaded, the running one stays: rescheduling reminders failed: {}",
+                  r.error().message);
+      opts_ = old;
+      (void)set_contacts(opts_);
+      (void)reminders_->apply_rules();
+      systemd::notify("READY=1\nSTATUS=reload refused: " + r.error().code + "; " + status_line());
+      return;
+    }
+    scheduler_->poke();
     opts_.roles = o.roles;
     auto roles = opts_.roles;
     server_->set_authorise([roles](const PeerCredentials& peer) { return authorise(roles, peer); });
     opts_.delivery = o.delivery;
     engine_->set_settings(opts_.delivery);
-    if (auto r = reminders_->apply_rules(); !r) log_->error("rescheduling reminders failed: {}", r.error().message);
-    scheduler_->poke();
     opts_.log_level = o.log_level;
     set_log_level(opts_.log_level);
     for (const auto& [what, changed] :

@@ -319,9 +319,10 @@ TEST_F(Cases_, UpcomingListsWhatWillGoOutInTheWindow) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   std::vector<std::string> names;
   for (const auto& m : (*r)["reminders"]) names.push_back(m["reminder"]);
-  // 24 Nov + 30 days = 24 Dec 12:00: lead-14d, lead-3d, due, overdue-1d..4d, escalation (27 Dec) not yet.
-  EXPECT_EQ(names, (std::vector<std::string>{"lead-14d", "lead-3d", "due", "overdue-1d", "overdue-2d", "overdue-3d",
-                                              "overdue-4d"}));
+  // 24 Nov + 30 days = 24 Dec 12:00: lead-14d, lead-3d, due, overdue from 21 Dec; escalation (27 Dec) not yet.
+  // Daily overdue reminders are one entry that repeats.
+  EXPECT_EQ(names, (std::vector<std::string>{"lead-14d", "lead-3d", "due", "overdue-1d"}));
+  EXPECT_EQ((*r)["reminders"][3]["repeats"], "daily");
   EXPECT_EQ((*r)["reminders"][0]["at"], "2026-12-06T09:00:00Z");
   EXPECT_EQ((*r)["reminders"][0]["to"][0], "a@trust.example.nhs.uk");
   auto none = reminders_->upcoming({{"days", 5}});
@@ -353,6 +354,36 @@ TEST_F(Cases_, ChangedRulesRescheduleOpenCases) {
 
 namespace hpan::alerts::testing {
 namespace {
+
+TEST_F(Cases_, AClockSetBackDoesNotSilenceCasesUntilItCatchesUp) {
+  const std::string id = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  // hpand once ran with its clock a year ahead: it sent the overdue reminder and escalation.
+  clock_.set(utc("2027-12-01T10:00Z"));
+  EXPECT_EQ(queue(), 2);
+  // The clock is put right: without recovery the case would wait until December 2027.
+  clock_.set(utc("2026-11-25T10:00Z"));
+  auto reset = reminders_->recover_clock();
+  ASSERT_TRUE(reset.ok());
+  EXPECT_EQ(*reset, 1);
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at = 1796547600", id), 1);  // 6 Dec 09:00
+  clock_.set(utc("2026-12-06T09:00Z"));
+  EXPECT_EQ(queue(), 1);
+  EXPECT_EQ(reminder_messages(id).back()["reminder"], "lead-14d");
+  auto again = reminders_->recover_clock();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(Cases_, ADamagedCaseStopsOnlyItsOwnReminders) {
+  const std::string bad = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  const std::string good = open_case({{"kind", "exclusion"}, {"owner", "b@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  ASSERT_TRUE(store_->db().exec("UPDATE cases SET due_date = 'garbage' WHERE id = '" + bad + "'").ok());
+  clock_.set(utc("2026-12-06T09:00Z"));
+  EXPECT_EQ(queue(), 1);
+  EXPECT_EQ(reminder_messages(good).size(), 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NULL", bad), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%' AND record LIKE ?", "%" + bad + "%"), 1);
+}
 
 TEST_F(Cases_, AnUpgradedStoreGetsTheReviewCaseOfEachActiveNotice) {
   add_body("RQ1", "selected", true, true);

@@ -173,3 +173,17 @@ TEST(Periods, ParseCalendarAndClockUnits) {
 
 }  // namespace
 }  // namespace hpan::config
+
+namespace hpan::config {
+namespace {
+
+TEST(ConfigLoader, AFileWrittenForTheEarlierHpandStillLoads) {
+  // hpand before schema 3 printed reminders.intervals.hpan-review in its default file.
+  auto r = load_config_string("reminders:\n  intervals:\n    hpan-review: 3mo\n    exclusion: 2w\n", "old.yaml");
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  EXPECT_EQ(r.config->lifecycle.review_interval, (Period{6, 0}));  // it never had an effect
+  EXPECT_EQ(r.config->reminders.intervals.at("exclusion"), (Period{0, 14 * 86400}));
+}
+
+}  // namespace
+}  // namespace hpan::config

@@ -74,6 +74,30 @@ TEST(KeyFile, RefusesASecretKeyReadableByGroupOrOthers) {
   EXPECT_TRUE(read_signing_public_key_file(dir / "p.pub").ok());
 }
 
+TEST(KeyFile, ASystemdCredentialMayShowGroupReadButNothingMore) {
+  // systemd passes LoadCredential= files to a non-root service through an ACL whose
+  // mask shows as group read (0440). Only inside $CREDENTIALS_DIRECTORY.
+  TempDir creds;
+  TempDir elsewhere;
+  const auto key = SigningKey::generate();
+  ASSERT_TRUE(write_signing_key_file(creds / "signing.key", key).ok());
+  ASSERT_TRUE(write_signing_key_file(elsewhere / "signing.key", key).ok());
+  ::chmod((creds / "signing.key").c_str(), 0440);
+  ::chmod((elsewhere / "signing.key").c_str(), 0440);
+  ::setenv("CREDENTIALS_DIRECTORY", creds.path().c_str(), 1);
+  EXPECT_TRUE(read_signing_key_file(creds / "signing.key").ok());
+  EXPECT_FALSE(read_signing_key_file(elsewhere / "signing.key").ok());
+  for (mode_t m : {0460u, 0444u, 0404u}) {
+    ::chmod((creds / "signing.key").c_str(), m);
+    auto r = read_signing_key_file(creds / "signing.key");
+    ASSERT_FALSE(r.ok()) << std::oct << m;
+    EXPECT_EQ(r.error().code, "insecure_permissions");
+  }
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  ::chmod((creds / "signing.key").c_str(), 0440);
+  EXPECT_FALSE(read_signing_key_file(creds / "signing.key").ok());
+}
+
 TEST(KeyFile, RefusesTheWrongTypeNamingBoth) {
   TempDir dir;
   const auto pair = RecipientKeyPair::generate();
