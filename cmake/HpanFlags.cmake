@@ -18,6 +18,14 @@ if(HPAN_SANITIZE)
                          -Wno-mismatched-new-delete)
   target_link_options(hpan_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(HPAN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "HPAN_FUZZ needs clang (CC=clang CXX=clang++)")
+  endif()
+  target_compile_options(hpan_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=undefined)
+  target_link_options(hpan_flags INTERFACE -fsanitize=address,undefined)
+endif()
 # The include root is the repository root: #include "crypto/keys.h".
 target_include_directories(hpan_flags INTERFACE ${PROJECT_SOURCE_DIR})
 # Not enabled: -Wnull-dereference. With g++ 12 at -O2 it fires inside inlined Boost.Asio

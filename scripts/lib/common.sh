@@ -10,6 +10,7 @@ HPAN_PACKAGES=(
   libsqlite3-dev sqlite3 libsystemd-dev libboost-dev libboost-system-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-nacl python3-aiosmtpd openssl curl procps
+  systemd util-linux groff-base clang libclang-rt-14-dev
 )
 
 hpan_log() { printf '==> %s\n' "$*" >&2; }
