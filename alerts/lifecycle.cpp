@@ -410,9 +410,31 @@ Result<json> Lifecycle::purge_due(const Actor& actor) {
       s->bind(1, id);
       HPAN_TRY(s->run());
     }
+    // Closed cases: their notes, events' notes and close reason go after the same
+    // retention period; ids, kinds, dates and the reminders sent remain.
+    std::vector<std::string> cases;
+    {
+      HPAN_TRY_ASSIGN(s, m.db.prepare(
+                             "SELECT c.id, c.closed_at FROM cases c WHERE c.state = 'closed' AND c.closed_at IS NOT NULL"
+                             " AND (c.notes <> '' OR c.close_reason <> '' OR EXISTS"
+                             " (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.note <> '')) ORDER BY c.id"));
+      while (true) {
+        HPAN_TRY_ASSIGN(has, s->step());
+        if (!has) break;
+        if (add_period(s->column_int(1), settings_.retention) <= m.now) cases.push_back(s->column_text(0));
+      }
+    }
+    for (const auto& id : cases) {
+      HPAN_TRY_ASSIGN(u, m.db.prepare("UPDATE cases SET notes = '', close_reason = '', updated_at = ?1 WHERE id = ?2"));
+      u->bind(1, m.now).bind(2, id);
+      HPAN_TRY(u->run());
+      HPAN_TRY_ASSIGN(e, m.db.prepare("UPDATE case_events SET note = '' WHERE case_id = ?"));
+      e->bind(1, id);
+      HPAN_TRY(e->run());
+    }
     m.entry.object = {{"notice_ids", ids}};
-    m.entry.detail = {{"purged", ids.size()}};
-    return json{{"purged", ids}};
+    m.entry.detail = {{"purged", ids.size()}, {"case_notes_purged", cases.size()}};
+    return json{{"purged", ids}, {"case_notes_purged", cases}};
   });
 }
 

@@ -385,6 +385,22 @@ TEST_F(Cases_, ADamagedCaseStopsOnlyItsOwnReminders) {
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%' AND record LIKE ?", "%" + bad + "%"), 1);
 }
 
+TEST_F(Cases_, NotesOfAClosedCaseArePurgedAfterTheRetentionPeriod) {
+  const std::string id = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"notes", "Dr Secret"}});
+  ASSERT_TRUE(lifecycle_->case_reviewed(operator_, {{"id", id}, {"note", "met Dr Secret"}}).ok());
+  ASSERT_TRUE(lifecycle_->case_close(operator_, {{"id", id}, {"reason", "Dr Secret returned to work"}}).ok());
+  clock_.advance(std::chrono::seconds(5 * 365 * kDay));
+  ASSERT_TRUE(lifecycle_->purge_due(Actor::daemon()).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE notes LIKE '%Secret%'"), 1);  // not yet: 6 years
+  clock_.advance(std::chrono::seconds(400 * kDay));
+  auto r = lifecycle_->purge_due(Actor::daemon());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["case_notes_purged"], json::array({id}));
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE notes LIKE '%Secret%' OR close_reason LIKE '%Secret%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM case_events WHERE note LIKE '%Secret%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM case_events WHERE case_id = ?", id), 3);  // the events themselves stay
+}
+
 TEST_F(Cases_, AnUpgradedStoreGetsTheReviewCaseOfEachActiveNotice) {
   add_body("RQ1", "selected", true, true);
   const std::string notice = issue_urgent();
