@@ -138,7 +138,10 @@ Result<json> Dispatcher::route(const alerts::Actor& actor, const std::string& me
   if (method == "notice.list") return lifecycle_.list(params);
   if (method == "notice.check") return lifecycle_.check(params);
   if (method == "notice.sar") return lifecycle_.subject_access(params);
-  if (method == "notice.purge") return lifecycle_.purge_due(actor);
+  if (method == "notice.purge") {
+    HPAN_TRY(alerts::param_only(params, {}));
+    return lifecycle_.purge_due(actor);
+  }
   if (method == "body.add") return lifecycle_.body_add(actor, params);
   if (method == "body.suspend" || method == "body.resume" || method == "body.remove")
     return lifecycle_.body_set_state(actor, params, method);
