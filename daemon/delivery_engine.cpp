@@ -225,10 +225,14 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
   // Queues the attempt's result; results are written in one transaction per loop turn.
   void complete(const alerts::OutboundDelivery& d, std::string outcome, std::string detail,
                 std::optional<std::int64_t> retry_after) {
+    const auto precise = clock.now();
     const std::int64_t now = clock.now_unix();
     alerts::AttemptResult r{d.delivery_id, d.attempts, std::move(outcome), std::move(detail), std::nullopt};
     if (r.outcome == "retry") {
-      r.next_attempt_at = policy().next_attempt(d.attempts, d.created_at, now, retry_after);
+      // Stored times are whole seconds: count the delay from the next whole second, so
+      // that neither the backoff nor a server's Retry-After is ever cut short.
+      const bool fraction = precise.time_since_epoch() % std::chrono::seconds(1) != std::chrono::seconds(0);
+      r.next_attempt_at = policy().next_attempt(d.attempts, d.created_at, now + (fraction ? 1 : 0), retry_after);
       if (!r.next_attempt_at) {
         r.outcome = "dead";
         r.detail += "; gave up after " + std::to_string(settings.give_up_after_s / 3600) + "h";
