@@ -90,13 +90,16 @@ class WebhookReceiver:
 
 class SmtpReceiver:
     """aiosmtpd on loopback, recording each accepted message. `refuse` holds recipient
-    addresses answered 550."""
+    addresses answered 550; `drop_once` recipients whose first message loses its
+    connection before the server answers it."""
 
     def __init__(self, tls=None, require_starttls=False):
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import SMTP
         self.messages = []
         self.refuse = set()
+        self.drop_once = set()  # recipients whose first message is cut off before the reply
+        self.dropped = 0
         receiver = self
 
         class Handler:
@@ -107,6 +110,14 @@ class SmtpReceiver:
                 return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                dropped = [a for a in envelope.rcpt_tos if a in receiver.drop_once]
+                if dropped:
+                    # The message arrived, but the connection drops before the server answers.
+                    for a in dropped:
+                        receiver.drop_once.discard(a)
+                    receiver.dropped += 1
+                    server.transport.close()
+                    return "421 4.3.0 closing"
                 receiver.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                                           "data": envelope.content.decode("ascii", "replace"),
                                           "tls": session.ssl is not None})

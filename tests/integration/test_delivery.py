@@ -249,6 +249,32 @@ class Delivery(unittest.TestCase):
         self.assertIn("STARTTLS", d["attempt_log"][0]["detail"])
         self.assertEqual(smtp.messages, [])
 
+    def test_smtp_faults_a_refused_recipient_is_dead_a_dropped_connection_is_retried(self):
+        smtp = receivers.SmtpReceiver()
+        self.addCleanup(smtp.stop)
+        smtp.refuse.add("nobody@gone.example.nhs.uk")
+        smtp.drop_once.add("hpan@flaky.example.nhs.uk")
+        self.start("delivery:\n  retry: {first: 1s, max_interval: 2s, give_up_after: 1h}\n"
+                   f"  smtp: {{url: \"smtp://127.0.0.1:{smtp.port}\", starttls: none}}\n")
+        self.add_body("RQ1", emails=["hpan@rq1.example.nhs.uk"], receives="selected")
+        self.add_body("GONE", emails=["nobody@gone.example.nhs.uk"])
+        self.add_body("FLAKY", emails=["hpan@flaky.example.nhs.uk"])
+        nid = self.issue()
+        show = lambda b: self.c.call("deliveries.show", {"id": f"{nid}-v1-{b}-email"})  # noqa: E731
+        wait_for(lambda: show("FLAKY")["state"] == "delivered", timeout=30, what="the retried email")
+        wait_for(lambda: show("GONE")["state"] == "dead", timeout=30, what="the refused email")
+        flaky, gone = show("FLAKY"), show("GONE")
+        self.assertEqual(smtp.dropped, 1)
+        self.assertEqual(len(flaky["attempt_log"]), 2)
+        self.assertEqual(flaky["attempt_log"][0]["outcome"], "retry")
+        self.assertEqual(len(gone["attempt_log"]), 1)
+        self.assertIn("550", gone["attempt_log"][0]["detail"])
+        # Each accepted message once; the flaky body's second try carries the same Message-ID.
+        to_flaky = [m for m in smtp.messages if m["to"] == ["hpan@flaky.example.nhs.uk"]]
+        self.assertEqual(len(to_flaky), 1)
+        self.assertIn(f"<{nid}-v1-FLAKY-email@hpand.invalid>", to_flaky[0]["data"])
+        self.assertEqual([m for m in smtp.messages if "gone.example" in "".join(m["to"])], [])
+
     def test_sigkill_mid_fan_out_loses_nothing_and_repeats_only_the_same_ids(self):
         web = receivers.WebhookReceiver()
         self.addCleanup(web.stop)
