@@ -59,16 +59,7 @@ CaseRow read_case(const sql::Statement& s) {
   r.id = s.column_text(0);
   r.kind = s.column_text(1);
   r.notice_id = s.column_text(2);
-  const std::string emails = s.column_text(3);
-  for (std::size_t start = 0; start < emails.size();) {
-    auto comma = emails.find(',', start);
-    if (comma == std::string::npos) comma = emails.size();
-    std::string e = emails.substr(start, comma - start);
-    e.erase(0, e.find_first_not_of(' '));
-    if (!e.empty()) r.owner.emails.push_back(e);
-    start = comma + 1;
-  }
-  r.owner.webhook = s.column_text(4);
+  r.owner = stored_contact(s.column_text(3), s.column_text(4));
   r.interval = CalendarPeriod{static_cast<int>(s.column_int(5)), s.column_int(6) * 86400};
   r.due_date = s.column_text(7);
   r.state = s.column_text(8);

@@ -22,22 +22,29 @@ std::string Contact::emails_joined() const {
 json Contact::to_json() const { return json{{"emails", emails}, {"webhook", webhook}}; }
 
 namespace {
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
+// "a, b ,c" -> {"a", "b", "c"}: comma-separated items, trimmed, empty ones dropped.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
 }
 }  // namespace
+
+Contact stored_contact(std::string_view emails_joined, std::string webhook) {
+  return Contact{split_list(emails_joined), std::move(webhook)};
+}
 
 Result<Contact> parse_contact(const std::string& text, bool allow_plain_http_to_loopback,
                               const std::string& field) {
   Contact c;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    const std::string item = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    if (item.empty()) continue;
+  for (const std::string& item : split_list(text)) {
     if (item.find("://") != std::string::npos) {
       if (!c.webhook.empty()) return make_error("invalid_field", "at most one webhook URL", field);
       std::string why;
@@ -307,14 +314,7 @@ Result<int> Reminders::queue_due(std::int64_t started_at) {
                              now));
         return {};
       };
-      Contact owner;  // checked when the case was opened or reassigned
-      for (std::string_view rest = c.owner_emails; !rest.empty();) {
-        const auto comma = rest.find(',');
-        const std::string e = trim(rest.substr(0, comma));
-        if (!e.empty()) owner.emails.push_back(e);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      }
-      owner.webhook = c.owner_webhook;
+      const Contact owner = stored_contact(c.owner_emails, c.owner_webhook);  // checked when stored
       int missed = 0;
       if (auto slot = latest_main_slot(*date, rules_, c.handled_until, now, missed))
         HPAN_TRY(queue(*slot, owner, missed));

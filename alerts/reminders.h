@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alerts/audit_log.h"
@@ -35,6 +36,9 @@ struct Contact {
   std::string emails_joined() const;  // "a@x, b@y"
   nlohmann::json to_json() const;
 };
+
+// A contact as stored: emails as written by Contact::emails_joined (already checked).
+Contact stored_contact(std::string_view emails_joined, std::string webhook);
 
 // Parses "ops@example.nhs.uk, https://hooks.example/x": comma-separated email
 // addresses and at most one webhook URL (https, or http to loopback when allowed).
