@@ -222,14 +222,31 @@ class Service {
     });
   }
 
-  // "pending 3, in flight 1, dead 0, cases overdue 2": for STATUS=.
-  std::string status_line() {
-    auto count = [this](const char* sql) -> std::int64_t {
-      auto stmt = store_->db().prepare(sql);
-      if (!stmt) return -1;
+  // Figures for status, STATUS= and metrics are best effort: a query that fails gives
+  // no rows (and `scalar` its fallback). `param` binds the one text parameter, if any.
+  void each_row(const std::string& sql, const std::function<void(alerts::sql::Statement&)>& each,
+                const std::optional<std::string>& param = std::nullopt) {
+    auto stmt = store_->db().prepare(sql);
+    if (!stmt) return;
+    if (param) (*stmt)->bind(1, *param);
+    while (true) {
       auto row = (*stmt)->step();
-      return row && *row ? (*stmt)->column_int(0) : -1;
-    };
+      if (!row || !*row) break;
+      each(**stmt);
+    }
+    (*stmt)->reset();
+  }
+  std::int64_t scalar(const std::string& sql, const std::optional<std::string>& param = std::nullopt,
+                      std::int64_t fallback = 0) {
+    std::int64_t v = fallback;
+    each_row(sql, [&v](alerts::sql::Statement& st) { v = st.column_int(0); }, param);
+    return v;
+  }
+  std::string london_today() const { return alerts::format_date(alerts::london_date(clock_.now_unix())); }
+
+  // "pending 3, in flight 1, dead 0, open cases 2": for STATUS=.
+  std::string status_line() {
+    auto count = [this](const char* sql) { return scalar(sql, std::nullopt, -1); };
     return "pending " + std::to_string(count("SELECT count(*) FROM outbox WHERE state IN ('pending','failed')")) +
            ", in flight " + std::to_string(engine_ ? engine_->in_flight() : 0) + ", dead " +
            std::to_string(count("SELECT count(*) FROM outbox WHERE state = 'dead'")) + ", open cases " +
@@ -275,26 +292,14 @@ class Service {
                                      std::chrono::steady_clock::now() - started_).count()}};
     auto count_by = [this](const char* sql) {
       json out = json::object();
-      auto stmt = store_->db().prepare(sql);
-      if (!stmt) return out;
-      while (true) {
-        auto row = (*stmt)->step();
-        if (!row || !*row) break;
-        out[(*stmt)->column_text(0)] = (*stmt)->column_int(1);
-      }
+      each_row(sql, [&out](alerts::sql::Statement& st) { out[st.column_text(0)] = st.column_int(1); });
       return out;
     };
     s["notices"] = count_by("SELECT state, count(*) FROM notices GROUP BY state");
     s["outbox"] = count_by("SELECT state, count(*) FROM outbox GROUP BY state");
     s["deliveries_in_flight"] = engine_ ? engine_->in_flight() : 0;
     s["cases"] = count_by("SELECT state, count(*) FROM cases GROUP BY state");
-    s["cases_overdue"] = [this] {
-      auto stmt = store_->db().prepare("SELECT count(*) FROM cases WHERE state = 'open' AND due_date < ?");
-      if (!stmt) return std::int64_t{0};
-      (*stmt)->bind(1, alerts::format_date(alerts::london_date(clock_.now_unix())));
-      auto row = (*stmt)->step();
-      return row && *row ? (*stmt)->column_int(0) : std::int64_t{0};
-    }();
+    s["cases_overdue"] = scalar("SELECT count(*) FROM cases WHERE state = 'open' AND due_date < ?", london_today());
     if (scheduler_ && scheduler_->next_at()) s["next_reminder_check"] = alerts::format_utc(*scheduler_->next_at());
     return s;
   }
@@ -306,23 +311,6 @@ class Service {
     auto family = [&out](const char* name, const char* type, const char* help) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
     };
-    auto rows = [this](const std::string& sql, const std::function<void(alerts::sql::Statement&)>& each,
-                       std::int64_t bind = -1) {
-      auto stmt = store_->db().prepare(sql);
-      if (!stmt) return;
-      if (bind >= 0) (*stmt)->bind(1, bind);
-      while (true) {
-        auto row = (*stmt)->step();
-        if (!row || !*row) break;
-        each(**stmt);
-      }
-      (*stmt)->reset();
-    };
-    auto scalar = [&rows](const std::string& sql, std::int64_t bind = -1) {
-      std::int64_t v = 0;
-      rows(sql, [&v](alerts::sql::Statement& s) { v = s.column_int(0); }, bind);
-      return v;
-    };
     const std::int64_t now = clock_.now_unix();
     family("hpand_build_info", "gauge", "Build of the running hpand.");
     out += "hpand_build_info{version=\"0.1.0\",schema=\"" + std::to_string(store_->schema_version()) + "\"} 1\n";
@@ -330,7 +318,7 @@ class Service {
     out += "hpand_uptime_seconds " +
            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count()) + "\n";
     family("hpand_deliveries", "gauge", "Outbox rows by channel, message type and state.");
-    rows("SELECT channel, message_type, state, count(*) FROM outbox GROUP BY channel, message_type, state",
+    each_row("SELECT channel, message_type, state, count(*) FROM outbox GROUP BY channel, message_type, state",
          [&out](alerts::sql::Statement& s) {
            out += "hpand_deliveries{channel=\"" + prometheus_label(s.column_text(0)) + "\",type=\"" +
                   prometheus_label(s.column_text(1)) + "\",state=\"" + prometheus_label(s.column_text(2)) + "\"} " +
@@ -346,22 +334,16 @@ class Service {
     family("hpand_deliveries_in_flight", "gauge", "Transfers in progress now.");
     out += "hpand_deliveries_in_flight " + std::to_string(engine_ ? engine_->in_flight() : 0) + "\n";
     family("hpand_notices", "gauge", "Notices by state.");
-    rows("SELECT state, count(*) FROM notices GROUP BY state", [&out](alerts::sql::Statement& s) {
+    each_row("SELECT state, count(*) FROM notices GROUP BY state", [&out](alerts::sql::Statement& s) {
       out += "hpand_notices{state=\"" + prometheus_label(s.column_text(0)) + "\"} " + std::to_string(s.column_int(1)) + "\n";
     });
     family("hpand_cases_open", "gauge", "Open cases by kind.");
-    rows("SELECT kind, count(*) FROM cases WHERE state = 'open' GROUP BY kind", [&out](alerts::sql::Statement& s) {
+    each_row("SELECT kind, count(*) FROM cases WHERE state = 'open' GROUP BY kind", [&out](alerts::sql::Statement& s) {
       out += "hpand_cases_open{kind=\"" + prometheus_label(s.column_text(0)) + "\"} " + std::to_string(s.column_int(1)) + "\n";
     });
-    const std::string today = alerts::format_date(alerts::london_date(now));
+    const std::string today = london_today();
     auto by_date = [&](const char* cmp) {
-      std::int64_t v = 0;
-      auto stmt = store_->db().prepare(std::string("SELECT count(*) FROM cases WHERE state = 'open' AND due_date ") + cmp + " ?");
-      if (!stmt) return v;
-      (*stmt)->bind(1, today);
-      auto row = (*stmt)->step();
-      if (row && *row) v = (*stmt)->column_int(0);
-      return v;
+      return scalar(std::string("SELECT count(*) FROM cases WHERE state = 'open' AND due_date ") + cmp + " ?", today);
     };
     family("hpand_reminders_due", "gauge", "Open cases whose review is due today.");
     out += "hpand_reminders_due " + std::to_string(by_date("=")) + "\n";
