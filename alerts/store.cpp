@@ -229,6 +229,12 @@ CREATE TABLE reminders (
   PRIMARY KEY (case_id, due_date, slot)
 ) STRICT;
 )sql",
+    // 4: indexes for the delivery engine's claim (due rows in due order, without sorting
+    // every pending row on each claim) and for clock recovery (open cases by handled_until).
+    R"sql(
+CREATE INDEX outbox_ready ON outbox(next_attempt_at) WHERE state IN ('pending','failed');
+CREATE INDEX cases_open_by_handled ON cases(handled_until) WHERE state = 'open';
+)sql",
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 namespace hpan::alerts {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 class Store {
  public:

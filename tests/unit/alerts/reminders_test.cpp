@@ -406,10 +406,11 @@ TEST_F(Cases_, AnUpgradedStoreGetsTheReviewCaseOfEachActiveNotice) {
   const std::string notice = issue_urgent();
   // Back to schema 2: as written by the previous hpand, without cases.
   ASSERT_TRUE(store_->db()
-                  .exec("DROP TABLE reminders; DROP TABLE case_events; DROP TABLE cases; DROP TABLE case_sequence;"
+                  .exec("DROP INDEX outbox_ready; DROP TABLE reminders; DROP TABLE case_events; DROP TABLE cases;"
+                        " DROP TABLE case_sequence;"
                         " PRAGMA user_version = 2")
                   .ok());
-  reopen();
+  ASSERT_NO_FATAL_FAILURE(reopen());
   SetUp2();
   EXPECT_EQ(store_->schema_version(), kSchemaVersion);
   EXPECT_EQ(count("SELECT count(*) FROM cases"), 0);
