@@ -101,6 +101,20 @@ bool valid_email_address(const std::string& address) {
   });
 }
 
+std::string url_host(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return {};
+  std::string_view host = authority.front() == '['
+                              ? authority.substr(0, std::min(authority.find(']'), authority.size() - 1) + 1)
+                              : authority.substr(0, authority.find(':'));
+  std::string out(host);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
 bool acceptable_webhook_url(const std::string& url, bool allow_plain_http_to_loopback,
                             std::string& why) {
   std::string rest;
@@ -122,16 +136,10 @@ bool acceptable_webhook_url(const std::string& url, bool allow_plain_http_to_loo
     why = "contains spaces, control or non-ASCII characters";
     return false;
   }
-  std::string authority = rest.substr(0, rest.find('/'));
-  if (authority.empty() || authority.find('@') != std::string::npos) {
+  const std::string host = url_host(url);
+  if (host.empty()) {
     why = "expected a host (and no user information)";
     return false;
-  }
-  std::string host = authority;
-  if (host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
   }
   if (plain && !(allow_plain_http_to_loopback && is_loopback_host(host))) {
     why = allow_plain_http_to_loopback

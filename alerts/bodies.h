@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alerts/store.h"
@@ -43,6 +44,9 @@ Result<NewBody> validate_new_body(const nlohmann::json& params, bool allow_plain
 bool acceptable_webhook_url(const std::string& url, bool allow_plain_http_to_loopback,
                             std::string& why);
 bool valid_email_address(const std::string& address);
+// The host of a URL, lower-cased ("[::1]" keeps its brackets); "" when there is none or
+// the URL has user information.
+std::string url_host(std::string_view url);
 
 Result<std::optional<Body>> find_body(sql::Database& db, const std::string& id);
 Result<std::vector<Body>> list_bodies(sql::Database& db, const std::string& state_filter);

@@ -17,20 +17,21 @@ Result<int> Outbox::requeue_in_flight(std::int64_t now) {
   return store_.db().changes();
 }
 
-Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int limit) {
+Result<std::vector<OutboundDelivery>> Outbox::claim_rows(std::int64_t now, int limit, const Accept& accept) {
   std::vector<OutboundDelivery> out;
-  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
   {
     HPAN_TRY_ASSIGN(s, store_.db().prepare(
                            "SELECT o.delivery_id, coalesce(o.notice_id, ''), coalesce(o.version, 0),"
                            " coalesce(o.body_id, ''), o.channel, o.address, o.message_type, o.attempts,"
                            " o.created_at, coalesce(b.public_key, ''), coalesce(b.webhook_secret, ''), o.message"
-                           " FROM outbox o LEFT JOIN bodies b ON b.id = o.body_id"
+                           " FROM outbox o INDEXED BY outbox_ready LEFT JOIN bodies b ON b.id = o.body_id"
                            " WHERE o.state IN ('pending','failed') AND o.next_attempt_at <= ?"
                            " AND (o.body_id IS NULL OR b.state = 'active')"
-                           " ORDER BY o.next_attempt_at, o.rowid LIMIT ?"));
-    s->bind(1, now).bind(2, limit);
-    while (true) {
+                           " ORDER BY o.next_attempt_at, o.rowid"));
+    s->bind(1, now);
+    // In due order; rows `accept` turns down (their host is busy) stay pending. The scan
+    // stops once `limit` are taken, so it reads past only the rows it turns down.
+    while (static_cast<int>(out.size()) < limit) {
       HPAN_TRY_ASSIGN(has, s->step());
       if (!has) break;
       OutboundDelivery d;
@@ -46,8 +47,10 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int li
       d.body_public_key = s->column_text(9);
       d.webhook_secret = s->column_text(10);
       d.message = s->column_text(11);
+      if (accept && !accept(d.channel, d.address)) continue;
       out.push_back(std::move(d));
     }
+    s->reset();
   }
   HPAN_TRY_ASSIGN(u, store_.db().prepare(
                          "UPDATE outbox SET state = 'in_flight', attempts = ?, updated_at = ? WHERE delivery_id = ?"));
@@ -56,17 +59,30 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int li
     u->bind(1, d.attempts).bind(2, now).bind(3, d.delivery_id);
     HPAN_TRY(u->run());
   }
+  return out;
+}
+
+Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int limit, const Accept& accept) {
+  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
+  HPAN_TRY_ASSIGN(out, claim_rows(now, limit, accept));
   HPAN_TRY(tx.commit());
   return out;
 }
 
-Result<std::optional<std::int64_t>> Outbox::next_due() {
+Result<std::optional<std::int64_t>> Outbox::next_due(const Accept& accept) {
   HPAN_TRY_ASSIGN(s, store_.db().prepare(
-                         "SELECT min(o.next_attempt_at) FROM outbox o LEFT JOIN bodies b ON b.id = o.body_id"
-                         " WHERE o.state IN ('pending','failed') AND (o.body_id IS NULL OR b.state = 'active')"));
-  HPAN_TRY_ASSIGN(has, s->step());
+                         "SELECT o.next_attempt_at, o.channel, o.address FROM outbox o INDEXED BY outbox_ready"
+                         " LEFT JOIN bodies b ON b.id = o.body_id"
+                         " WHERE o.state IN ('pending','failed') AND (o.body_id IS NULL OR b.state = 'active')"
+                         " ORDER BY o.next_attempt_at"));
   std::optional<std::int64_t> out;
-  if (has && !s->column_is_null(0)) out = s->column_int(0);
+  while (true) {
+    HPAN_TRY_ASSIGN(has, s->step());
+    if (!has) break;
+    if (accept && !accept(s->column_text(1), s->column_text(2))) continue;
+    out = s->column_int(0);
+    break;
+  }
   s->reset();
   return out;
 }
@@ -75,6 +91,28 @@ Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t no
   if (results.empty()) return {};
   HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
   AuditBatch batch = audit_.begin_batch();
+  HPAN_TRY(record_rows(results, now, batch));
+  HPAN_TRY(tx.commit());
+  batch.commit();
+  return {};
+}
+
+Result<std::vector<OutboundDelivery>> Outbox::settle(const std::vector<AttemptResult>& results, std::int64_t now,
+                                                     int limit, const Accept& accept) {
+  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
+  AuditBatch batch = audit_.begin_batch();
+  if (!results.empty()) HPAN_TRY(record_rows(results, now, batch));
+  std::vector<OutboundDelivery> claimed;
+  if (limit > 0) {
+    HPAN_TRY_ASSIGN(c, claim_rows(now, limit, accept));
+    claimed = std::move(c);
+  }
+  HPAN_TRY(tx.commit());
+  batch.commit();
+  return claimed;
+}
+
+Status Outbox::record_rows(const std::vector<AttemptResult>& results, std::int64_t now, AuditBatch& batch) {
   HPAN_TRY_ASSIGN(u, store_.db().prepare(
                          "UPDATE outbox SET state = ?, next_attempt_at = coalesce(?, next_attempt_at),"
                          " last_error = ?, updated_at = ?,"
@@ -103,10 +141,7 @@ Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t no
                                       json{{"attempt", r.attempt}, {"detail", r.detail}}},
                            now));
   }
-  HPAN_TRY(batch.checkpoint(now));
-  HPAN_TRY(tx.commit());
-  batch.commit();
-  return {};
+  return batch.checkpoint(now);
 }
 
 Status Outbox::escalate(const AttemptResult& dead, std::int64_t now) {

@@ -1,8 +1,10 @@
 #pragma once
-// The outbox worker (DESIGN §4): claims due deliveries, builds each signed, sealed
-// message, sends webhooks and emails through libcurl on the Asio loop, and records
-// every attempt (with its audit record) in batches. Retries follow RetryPolicy;
-// a delivery left in flight by a crash or stop goes out again with the same id.
+// The outbox worker (DESIGN §4): claims due deliveries (at most delivery.per_host per
+// host, so a hung host cannot take every slot), has builder threads sign and seal each
+// message, sends webhooks and emails through libcurl on the Asio loop, and records every
+// attempt (with its audit record) in batches, in the same transaction as the next claim.
+// Retries follow RetryPolicy; a delivery left in flight by a crash or stop goes out again
+// with the same id.
 
 #include <cstdint>
 #include <functional>

@@ -44,11 +44,15 @@ class WebhookReceiver:
     answer that path: "ok" (204), "gone" (410), "bad" (400), "busy" (503), "slow429" (429 +
     Retry-After: 2), "hang", "close"; the last answer sticks."""
 
-    def __init__(self, tls=None, ca=None):
+    def __init__(self, tls=None, ca=None, address="127.0.0.1", port=0, hang_seconds=None):
         self.dir = tempfile.mkdtemp(prefix="hpan-rcv-")
         self.log = os.path.join(self.dir, "requests.jsonl")
         port_file = os.path.join(self.dir, "port")
-        cmd = [os.environ["HPAN_RECEIVER"], "--log", self.log, "--port-file", port_file]
+        cmd = [os.environ["HPAN_RECEIVER"], "--log", self.log, "--port-file", port_file,
+               "--address", address, "--port", str(port)]
+        if hang_seconds is not None:
+            cmd += ["--hang", str(hang_seconds)]
+        self.address = address
         if tls:
             cmd += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
@@ -69,7 +73,7 @@ class WebhookReceiver:
             assert r.status == 204, r.status
 
     def url(self, path):
-        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.address}:{self.port}{path}"
 
     def received(self, path=None):
         try:

@@ -205,6 +205,64 @@ class Delivery(unittest.TestCase):
         self.assertEqual([a["outcome"] for a in busy["attempt_log"]], ["retry", "retry", "delivered"])
         self.assertIn("503", busy["attempt_log"][0]["detail"])
 
+    def test_a_hung_host_holds_up_no_other_host_and_a_receiver_that_comes_back_gets_its_backlog(self):
+        # Three hosts on loopback: one that accepts and never answers (for 12 s), one that
+        # answers at once, one with nothing listening yet. concurrency 8, per_host 2.
+        hung = receivers.WebhookReceiver(address="127.0.0.2", hang_seconds=12)
+        good = receivers.WebhookReceiver(address="127.0.0.3")
+        self.addCleanup(hung.stop)
+        self.addCleanup(good.stop)
+        down_port = receivers.free_port()
+        self.start("delivery:\n  allow_plain_http_to_loopback: true\n  concurrency: 8\n  per_host: 2\n"
+                   "  timeout: 30s\n  retry: {first: 1s, max_interval: 2s, give_up_after: 1h}\n"
+                   "  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
+        # Recipients are queued in body id order: the hung host's first (A..), then the
+        # down one's (D..), then the good one's (G..).
+        for i in range(12):
+            hung.answer(f"/A{i:02d}", ["hang"])
+            self.add_body(f"A{i:02d}", webhook=hung.url(f"/A{i:02d}"))
+            self.add_body(f"G{i:02d}", webhook=good.url(f"/G{i:02d}"))
+        for i in range(6):
+            self.add_body(f"D{i:02d}", webhook=f"http://127.0.0.4:{down_port}/D{i:02d}")
+        self.add_body("RQ1", webhook=good.url("/rq1"), receives="selected")
+        t0 = time.monotonic()
+        nid = self.issue()
+
+        def state_of(prefix):
+            return [d["state"] for d in self.deliveries(notice_id=nid) if d["body_id"].startswith(prefix)]
+
+        # The good host's 12 arrive while the hung host holds its 2 connections.
+        wait_for(lambda: state_of("G") == ["delivered"] * 12, timeout=8,
+                 what="the good host's deliveries while another host hangs")
+        good_s = time.monotonic() - t0
+        self.assertLessEqual(len(hung.received()), 2, "more connections to the hung host than per_host")
+        self.assertGreaterEqual(len(hung.received()), 1)
+        self.assertEqual(state_of("A").count("in_flight"), len(hung.received()))
+        # The down host's deliveries are refused and retried on the backoff, not dead.
+        wait_for(lambda: all(d["attempts"] >= 2 for d in self.deliveries(notice_id=nid)
+                             if d["body_id"].startswith("D")), timeout=10, what="retries to the down host")
+        self.assertEqual(set(state_of("D")) - {"failed", "in_flight", "pending"}, set())
+
+        # The down receiver comes up on its address: it gets its backlog.
+        back = receivers.WebhookReceiver(address="127.0.0.4", port=down_port)
+        self.addCleanup(back.stop)
+        wait_for(lambda: state_of("D") == ["delivered"] * 6, timeout=15, what="the backlog of the receiver that came back")
+        self.assertEqual(sorted(r["path"] for r in back.received()), [f"/D{i:02d}" for i in range(6)])
+
+        # The hung host recovers: every one of its bodies ends with its notice, each with
+        # its own delivery id (the request cut by the hang is sent again with the same id).
+        for i in range(12):
+            hung.answer(f"/A{i:02d}", ["ok"])
+        wait_for(lambda: state_of("A") == ["delivered"] * 12, timeout=60, what="the hung host's deliveries")
+        by_path = {}
+        for r in hung.received():
+            by_path.setdefault(r["path"], set()).add(r["headers"]["webhook-id"])
+        self.assertEqual(sorted(by_path), [f"/A{i:02d}" for i in range(12)])
+        for path, ids in by_path.items():
+            self.assertEqual(ids, {f"{nid}-v1-{path[1:]}-webhook"})
+        self.assertTrue(self.c.call("audit.verify")["ok"])
+        print(f"good host done in {good_s:.1f} s while the hung host held {len(by_path)} bodies", file=sys.stderr)
+
     def test_a_suspended_body_gets_nothing_until_resumed(self):
         web = receivers.WebhookReceiver()
         self.addCleanup(web.stop)

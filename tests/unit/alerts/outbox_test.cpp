@@ -1,5 +1,7 @@
 #include "alerts/outbox.h"
 
+#include "alerts/bodies.h"
+
 #include "tests/unit/alerts/lifecycle_fixture.h"
 
 namespace hpan::alerts::testing {
@@ -27,6 +29,44 @@ TEST_F(Outbox_, ClaimsDueDeliveriesOnceAndRequeuesThoseLeftInFlight) {
   EXPECT_TRUE(outbox_->claim_due(kStart, 10)->empty());  // in flight now
   EXPECT_EQ(*outbox_->requeue_in_flight(kStart), 2);
   EXPECT_EQ(outbox_->claim_due(kStart, 10)->front().attempts, 2);
+}
+
+TEST_F(Outbox_, ClaimLeavesWhatAcceptTurnsDownPendingAndNextDueSkipsIt) {
+  add_body("WB2", "all", true, false);
+  issue_urgent();
+  // Due order: NAT email, RQ1 webhook, WB2 webhook (body id order). Webhooks to RQ1's
+  // host are turned down, as if that host had all its transfers.
+  const auto not_rq1 = [](const std::string& channel, const std::string& address) {
+    return channel != "webhook" || url_host(address) != "rq1.example.nhs.uk";
+  };
+  auto claimed = outbox_->claim_due(kStart, 10, not_rq1);
+  ASSERT_TRUE(claimed.ok());
+  std::vector<std::string> bodies;
+  for (const auto& d : *claimed) bodies.push_back(d.body_id + "/" + d.channel);
+  EXPECT_EQ(bodies, (std::vector<std::string>{"NAT/email", "WB2/webhook"}));
+  // RQ1's is still pending and due; next_due sees it, unless it is turned down too.
+  EXPECT_EQ(**outbox_->next_due(), kStart);
+  EXPECT_FALSE(outbox_->next_due(not_rq1)->has_value());
+  EXPECT_EQ(outbox_->claim_due(kStart, 10)->front().body_id, "RQ1");
+}
+
+TEST_F(Outbox_, ClaimStopsAtTheLimitInDueOrder) {
+  add_body("WB2", "all", true, false);
+  issue_urgent();
+  auto first = *outbox_->claim_due(kStart, 2);
+  ASSERT_EQ(first.size(), 2u);
+  auto rest = *outbox_->claim_due(kStart, 2);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].body_id, "WB2");
+}
+
+TEST(UrlHost, IsTheLowerCasedHostWithoutPortOrUserInformation) {
+  EXPECT_EQ(url_host("https://Hooks.Example.NHS.uk:8443/x"), "hooks.example.nhs.uk");
+  EXPECT_EQ(url_host("http://127.0.0.2:80"), "127.0.0.2");
+  EXPECT_EQ(url_host("https://[::1]:9/p"), "[::1]");
+  EXPECT_EQ(url_host("https://user@host/p"), "");
+  EXPECT_EQ(url_host("https:///p"), "");
+  EXPECT_EQ(url_host("no scheme"), "");
 }
 
 TEST_F(Outbox_, ASuspendedBodysDeliveriesWaitUntilItIsResumed) {
