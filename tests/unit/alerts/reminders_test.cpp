@@ -412,6 +412,9 @@ TEST_F(Cases_, ChangedRulesRescheduleTheOtherCasesPastADamagedOne) {
   EXPECT_EQ(queue(), 1);
   EXPECT_EQ(reminder_messages(good).size(), 1u);
   EXPECT_TRUE(reminder_messages(bad).empty());
+  // Recording the review with a new due date starts its reminders again.
+  ASSERT_TRUE(lifecycle_->case_reviewed(operator_, {{"id", bad}, {"next_due", "2027-01-10"}}).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NOT NULL", bad), 1);
 }
 
 TEST_F(Cases_, AClockSetBackResetsTheOtherCasesPastADamagedOne) {
