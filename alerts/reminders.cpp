@@ -209,35 +209,64 @@ json reminder_message(const DueCase& c, const ReminderSlot& slot, bool late, int
 
 }  // namespace
 
+Result<int> Reminders::reschedule(std::optional<std::int64_t> handled_after, std::optional<std::int64_t> restart_at,
+                                  std::int64_t now) {
+  struct OpenCase {
+    std::string id;
+    std::string due_date;
+    std::int64_t handled_until = 0;
+    bool escalated = false;
+  };
+  std::vector<OpenCase> rows;
+  {
+    HPAN_TRY_ASSIGN(s, store_.db().prepare(
+                           std::string("SELECT id, due_date, handled_until, escalated FROM cases WHERE state = 'open'") +
+                           (handled_after ? " AND handled_until > ?" : "")));
+    if (handled_after) s->bind(1, *handled_after);
+    while (true) {
+      HPAN_TRY_ASSIGN(has, s->step());
+      if (!has) break;
+      rows.push_back(OpenCase{s->column_text(0), s->column_text(1), s->column_int(2), s->column_int(3) != 0});
+    }
+  }
+  HPAN_TRY_ASSIGN(u, store_.db().prepare("UPDATE cases SET handled_until = ?, next_reminder_at = ? WHERE id = ?"));
+  int rescheduled = 0;
+  for (const auto& c : rows) {
+    const std::int64_t handled = restart_at.value_or(c.handled_until);
+    const auto date = parse_date(c.due_date);
+    const auto next = date ? next_reminder_time(*date, rules_, handled, c.escalated) : std::nullopt;
+    u->reset();
+    u->bind(1, handled);
+    if (next) u->bind(2, *next);
+    else u->bind_null(2);
+    u->bind(3, c.id);
+    HPAN_TRY(u->run());
+    if (!date) {
+      // As in queue_due: one damaged row must not stop every other case (nor hpand's
+      // start); this case's reminders stop, and the audit log says why.
+      HPAN_TRY(audit_.append(AuditEntry{Actor::daemon(), "reminder.reschedule", json{{"case_id", c.id}},
+                                        "invalid_case", json{{"problem", "malformed due date; reminders stopped"}}},
+                             now));
+      continue;
+    }
+    ++rescheduled;
+  }
+  return rescheduled;
+}
+
 Result<int> Reminders::apply_rules() {
   const std::string fp = rules_.fingerprint();
   HPAN_TRY_ASSIGN(stored, store_.get_meta("reminder_rules"));
   if (stored == fp) return 0;
+  const std::int64_t now = clock_.now_unix();
   HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
-  std::vector<std::tuple<std::string, std::string, std::int64_t, bool>> rows;
-  {
-    HPAN_TRY_ASSIGN(s, store_.db().prepare(
-                           "SELECT id, due_date, handled_until, escalated FROM cases WHERE state = 'open'"));
-    while (true) {
-      HPAN_TRY_ASSIGN(has, s->step());
-      if (!has) break;
-      rows.emplace_back(s->column_text(0), s->column_text(1), s->column_int(2), s->column_int(3) != 0);
-    }
-  }
-  HPAN_TRY_ASSIGN(u, store_.db().prepare("UPDATE cases SET next_reminder_at = ? WHERE id = ?"));
-  for (const auto& [id, due, handled, escalated] : rows) {
-    const auto date = parse_date(due);
-    if (!date) return make_error("storage_error", "case " + id + " has a malformed due date");
-    const auto next = next_reminder_time(*date, rules_, handled, escalated);
-    u->reset();
-    if (next) u->bind(1, *next);
-    else u->bind_null(1);
-    u->bind(2, id);
-    HPAN_TRY(u->run());
-  }
+  AuditBatch batch = audit_.begin_batch();
+  HPAN_TRY_ASSIGN(updated, reschedule(std::nullopt, std::nullopt, now));
   HPAN_TRY(store_.set_meta("reminder_rules", fp));
+  HPAN_TRY(batch.checkpoint(now));
   HPAN_TRY(tx.commit());
-  return static_cast<int>(rows.size());
+  batch.commit();
+  return updated;
 }
 
 Result<int> Reminders::queue_due(std::int64_t started_at) {
@@ -344,30 +373,12 @@ Result<int> Reminders::queue_due(std::int64_t started_at) {
 Result<int> Reminders::recover_clock() {
   const std::int64_t now = clock_.now_unix();
   HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
-  std::vector<std::tuple<std::string, std::string, bool>> rows;
-  {
-    HPAN_TRY_ASSIGN(s, store_.db().prepare(
-                           "SELECT id, due_date, escalated FROM cases WHERE state = 'open' AND handled_until > ?"));
-    s->bind(1, now + kClockSlackSeconds);
-    while (true) {
-      HPAN_TRY_ASSIGN(has, s->step());
-      if (!has) break;
-      rows.emplace_back(s->column_text(0), s->column_text(1), s->column_int(2) != 0);
-    }
-  }
-  HPAN_TRY_ASSIGN(u, store_.db().prepare("UPDATE cases SET handled_until = ?, next_reminder_at = ? WHERE id = ?"));
-  for (const auto& [id, due, escalated] : rows) {
-    const auto date = parse_date(due);
-    const auto next = date ? next_reminder_time(*date, rules_, now, escalated) : std::nullopt;
-    u->reset();
-    u->bind(1, now);
-    if (next) u->bind(2, *next);
-    else u->bind_null(2);
-    u->bind(3, id);
-    HPAN_TRY(u->run());
-  }
+  AuditBatch batch = audit_.begin_batch();
+  HPAN_TRY_ASSIGN(reset, reschedule(now + kClockSlackSeconds, now, now));
+  HPAN_TRY(batch.checkpoint(now));
   HPAN_TRY(tx.commit());
-  return static_cast<int>(rows.size());
+  batch.commit();
+  return reset;
 }
 
 Result<std::optional<std::int64_t>> Reminders::next_at() {

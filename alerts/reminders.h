@@ -96,7 +96,8 @@ class Reminders {
   const ReminderRules& rules() const { return rules_; }
 
   // Recomputes every open case's next reminder time when the rules differ from those
-  // last applied (kept in the store). Returns how many cases were updated.
+  // last applied (kept in the store). Returns how many cases were updated. A case whose
+  // due date is malformed does not make it fail: it is skipped as queue_due skips it.
   Result<int> apply_rules();
   // Queues every reminder due now. A slot that fell due before `started_at` (while
   // hpand was down) or more than kLateAfterSeconds ago is marked late. Returns the
@@ -105,7 +106,8 @@ class Reminders {
   // After the system clock was set back (or hpand once ran with a clock ahead): cases
   // whose reminders were handled up to a time more than kClockSlackSeconds ahead of now
   // start again from now, so they are not silent until the clock catches up. Returns
-  // how many cases were reset. Run at start and when the clock changes.
+  // how many cases were reset. Run at start and when the clock changes. A case whose due
+  // date is malformed is skipped as queue_due skips it (and not counted).
   Result<int> recover_clock();
   // The earliest time a reminder falls due, over all open cases.
   Result<std::optional<std::int64_t>> next_at();
@@ -113,6 +115,16 @@ class Reminders {
   Result<nlohmann::json> upcoming(const nlohmann::json& params);
 
  private:
+  // The loop behind apply_rules and recover_clock, run in the caller's transaction:
+  // recomputes next_reminder_at of the open cases handled up to a time after
+  // `handled_after` (every open case when nullopt), from `restart_at` when given (which
+  // then becomes their handled_until) or else from their handled_until. A case whose due
+  // date does not parse is skipped as queue_due skips it: its reminders stop
+  // (next_reminder_at NULL) and the audit log names it, in the caller's `AuditBatch`.
+  // Returns how many cases were rescheduled, skipped ones not counted.
+  Result<int> reschedule(std::optional<std::int64_t> handled_after, std::optional<std::int64_t> restart_at,
+                         std::int64_t now);
+
   Store& store_;
   AuditLog& audit_;
   const Clock& clock_;

@@ -385,6 +385,61 @@ TEST_F(Cases_, ADamagedCaseStopsOnlyItsOwnReminders) {
   EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%' AND record LIKE ?", "%" + bad + "%"), 1);
 }
 
+TEST_F(Cases_, ChangedRulesRescheduleTheOtherCasesPastADamagedOne) {
+  const std::string bad = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  const std::string good = open_case({{"kind", "exclusion"}, {"owner", "b@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  ASSERT_TRUE(store_->db().exec("UPDATE cases SET due_date = 'garbage' WHERE id = '" + bad + "'").ok());
+  ReminderRules r = settings_.reminders;
+  r.send_hour = 7;
+  r.send_minute = 30;
+  reminders_->set_rules(r, Contact{{"duty@issuer.example.nhs.uk"}, ""});
+  // One damaged row must not stop hpand from starting after a rule change.
+  auto n = reminders_->apply_rules();
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1);  // the damaged case is not counted as rescheduled
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at = 1796542200", good), 1);  // 07:30Z
+  // The damaged case's reminders stop, and the audit log says so, naming only the case.
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NULL", bad), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%' AND record LIKE ?", "%" + bad + "%"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%'"
+                  " AND (record LIKE '%garbage%' OR record LIKE '%trust.example%')"), 0);
+  // The new rules were recorded as applied: nothing again, and no second audit record.
+  auto again = reminders_->apply_rules();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%'"), 1);
+  clock_.set(utc("2026-12-06T07:30Z"));
+  EXPECT_EQ(queue(), 1);
+  EXPECT_EQ(reminder_messages(good).size(), 1u);
+  EXPECT_TRUE(reminder_messages(bad).empty());
+  // Recording the review with a new due date starts its reminders again.
+  ASSERT_TRUE(lifecycle_->case_reviewed(operator_, {{"id", bad}, {"next_due", "2027-01-10"}}).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NOT NULL", bad), 1);
+}
+
+TEST_F(Cases_, AClockSetBackResetsTheOtherCasesPastADamagedOne) {
+  const std::string bad = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  const std::string good = open_case({{"kind", "exclusion"}, {"owner", "b@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
+  // A year ahead: each case's overdue reminder and escalation went out.
+  clock_.set(utc("2027-12-01T10:00Z"));
+  EXPECT_EQ(queue(), 4);
+  ASSERT_TRUE(store_->db().exec("UPDATE cases SET due_date = 'garbage' WHERE id = '" + bad + "'").ok());
+  clock_.set(utc("2026-11-25T10:00Z"));
+  auto reset = reminders_->recover_clock();
+  ASSERT_TRUE(reset.ok()) << reset.error().message;
+  EXPECT_EQ(*reset, 1);  // the damaged case is not counted as rescheduled
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at = 1796547600", good), 1);  // 6 Dec 09:00
+  // The damaged case is stopped and audited once; its handled time comes back to now,
+  // so the next start does not pick it up (and audit it) again.
+  EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NULL AND handled_until = 1795600800",
+                  bad), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%' AND record LIKE ?", "%" + bad + "%"), 1);
+  auto again = reminders_->recover_clock();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%invalid_case%'"), 1);
+}
+
 TEST_F(Cases_, NotesOfAClosedCaseArePurgedAfterTheRetentionPeriod) {
   const std::string id = open_case({{"kind", "exclusion"}, {"owner", "a@trust.example.nhs.uk"}, {"notes", "Dr Secret"}});
   ASSERT_TRUE(lifecycle_->case_reviewed(operator_, {{"id", id}, {"note", "met Dr Secret"}}).ok());
