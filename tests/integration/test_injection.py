@@ -159,6 +159,7 @@ class Injection(unittest.TestCase):
         cls.c = harness.Client(cls.d.sock, timeout=30)
         cls.failures = []
         cls.sent = 0
+        cls.accepted = 0
         cls.targets = {}
         cls.seq = 0
         cls.mail_key, cls.mail_pub = harness.recipient_key(cls.d.tmp, "MAIL")
@@ -178,11 +179,13 @@ class Injection(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        print(f"{cls.sent} requests ({cls.accepted} hostile values accepted and followed through);"
+              f" {len(cls.smtp.messages)} emails and {len(cls.web.received())} webhook requests checked;"
+              f" {time.monotonic() - cls.started:.1f} s", file=sys.stderr)
         cls.c.s.close()
         cls.d.cleanup()
         cls.smtp.stop()
         cls.web.stop()
-        print(f"{cls.sent} hostile requests; {time.monotonic() - cls.started:.1f} s", file=sys.stderr)
 
     # ---- requests and targets ----
 
@@ -305,6 +308,7 @@ class Injection(unittest.TestCase):
                     continue
                 if must_refuse(f, value):
                     self.failures.append(f"{what}: accepted a value it must refuse ({value[:60]!r})")
+                self.__class__.accepted += 1
                 if after_accept:
                     after_accept(answer["result"])
                 if spends:

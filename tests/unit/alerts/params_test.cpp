@@ -11,9 +11,9 @@ namespace {
 using nlohmann::json;
 
 TEST(Params, TextRefusesC0DelC1AndLineSeparators) {
-  const std::vector<std::string> single = {"a\rb",   "a\nb",      "a\tb",       std::string("a\0b", 3),
-                                          "a\x1b[2J", "a\x7f",      "a\u0085b",   "a\u009b31m",
-                                          "a\u2028b", "a\u2029b"};
+  const std::vector<std::string> single = {
+      "a\rb",       "a\nb",     "a\tb",    std::string("a\0b", 3), "a\x1b[2J", "a\x7f", "a\u0085b",
+      "a\u009b31m", "a\u2028b", "a\u2029b"};
   for (const auto& bad : single) {
     EXPECT_FALSE(text_problem(bad, false).empty()) << json(bad).dump();
   }
@@ -21,11 +21,13 @@ TEST(Params, TextRefusesC0DelC1AndLineSeparators) {
     EXPECT_FALSE(text_problem(bad, true).empty()) << json(bad).dump();
   EXPECT_EQ(text_problem("line one\n\tline two", true), "");
   EXPECT_EQ(text_problem("Zoë O'Brien-Łukasz 🙂 \u00a0\u2027\u202f", false), "");
-  EXPECT_EQ(text_problem("a\u2028b", true), "contains a line or paragraph separator (U+2028, U+2029)");
+  EXPECT_EQ(text_problem("a\u2028b", true),
+            "contains a line or paragraph separator (U+2028, U+2029)");
 }
 
 TEST(Params, StringParamsNameTheFieldOfAControlCharacter) {
-  auto r = param_string(json{{"reason", "ok\u0085Bcc: x@evil.example"}}, "reason", true, 1000, true);
+  auto r =
+      param_string(json{{"reason", "ok\u0085Bcc: x@evil.example"}}, "reason", true, 1000, true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "invalid_field");
   EXPECT_EQ(r.error().field, "reason");

@@ -21,7 +21,7 @@ TEST(Logging, EscapesWhatCouldBreakOrForgeALine) {
 
 TEST(Logging, EscapesBytesThatAreNotUtf8) {
   EXPECT_EQ(log_safe("\xff\xfe"), "\\xff\\xfe");
-  EXPECT_EQ(log_safe("\xc0\x8a"), "\\xc0\\x8a");          // overlong LF
+  EXPECT_EQ(log_safe("\xc0\x8a"), "\\xc0\\x8a");           // overlong LF
   EXPECT_EQ(log_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(log_safe("ok\xe2\x82"), "ok\\xe2\\x82");       // cut short
 }
@@ -34,13 +34,15 @@ TEST(Logging, CutsLongTextSayingHowMuch) {
 TEST(Logging, EveryLoggerWritesOneSafeLinePerMessage) {
   setup_logging("info", "journal");
   testing::internal::CaptureStderr();
-  logger("control")->warn("request method={} id={}", "x\r\n<0>hpand: forged", std::string(5000, 'y'));
+  logger("control")->warn("request method={} id={}", "x\r\n<0>hpand: forged",
+                          std::string(5000, 'y'));
   logger("hpand")->info("plain");  // the default logger
   const std::string out = testing::internal::GetCapturedStderr();
   const auto eol = out.find('\n');
   ASSERT_NE(eol, std::string::npos);
   const std::string first = out.substr(0, eol);
-  EXPECT_EQ(first.rfind("<4>control: request method=x\\x0d\\x0a<0>hpand: forged id=yyy", 0), 0u) << first;
+  EXPECT_EQ(first.rfind("<4>control: request method=x\\x0d\\x0a<0>hpand: forged id=yyy", 0), 0u)
+      << first;
   EXPECT_LT(first.size(), kMaxLogMessageBytes + 64);
   EXPECT_NE(first.find("yyy... ("), std::string::npos);
   EXPECT_EQ(out.substr(eol + 1), "<6>hpand: plain\n");
