@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "alerts/params.h"
 #include "crypto/encoding.h"
 #include "crypto/key_file.h"
 
@@ -55,12 +56,9 @@ std::string field_text(const json& params, const char* key, std::size_t max, boo
     return {};
   }
   std::string s = it->get<std::string>();
-  const bool bad_char = std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+  const auto problem = text_problem(s, false);
   if (err.code.empty()) {
-    if (bad_char) err = make_error("invalid_field", "contains a control character", key);
+    if (!problem.empty()) err = make_error("invalid_field", std::string(problem), key);
     else if (s.size() > max)
       err = make_error("invalid_field", "longer than " + std::to_string(max) + " bytes", key);
     else if (required && s.empty())
@@ -158,7 +156,7 @@ Result<NewBody> validate_new_body(const json& params, bool allow_plain_http_to_l
                                                  "receives"};
   for (const auto& [k, _] : params.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
-      return make_error("invalid_field", "unknown field", k);
+      return make_error("invalid_field", "unknown field", caller_key(k));
   Error err;
   NewBody nb;
   Body& b = nb.body;
@@ -234,7 +232,7 @@ Result<NewBody> validate_new_body(const json& params, bool allow_plain_http_to_l
     return make_error("missing_field", "a body needs a webhook_url or at least one email address",
                       "webhook_url");
   auto pk = crypto::parse_recipient_public_key(key_text, "public_key");
-  if (!pk) return std::move(pk).error();
+  if (!pk) return make_error("invalid_field", pk.error().message, "public_key");
   b.public_key = crypto::base64_encode(pk->bytes);
   b.fingerprint = pk->fingerprint();
   b.state = "active";

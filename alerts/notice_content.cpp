@@ -1,6 +1,7 @@
 #include "alerts/notice_content.h"
 
 #include "alerts/calendar.h"
+#include "alerts/params.h"
 
 #include <algorithm>
 #include <array>
@@ -43,13 +44,13 @@ class Checker {
     if (!in_.is_object()) return make_error("invalid_field", "expected an object", prefix_);
     for (const auto& [key, _] : in_.items()) {
       if (std::find(known.begin(), known.end(), key) == known.end())
-        return make_error("invalid_field", "unknown field", path(key));
+        return make_error("invalid_field", "unknown field", path(caller_key(key)));
     }
     return {};
   }
 
-  // A text field: required or not, bounded length, no control characters except
-  // newlines and tabs when `multiline`.
+  // A text field: required or not, bounded length, nothing text_problem refuses
+  // (newlines and tabs only when `multiline`).
   Result<std::string> text(std::string_view key, bool required, std::size_t max_chars,
                            bool multiline = false) const {
     auto it = in_.find(key);
@@ -61,12 +62,8 @@ class Checker {
     std::string s = it->get<std::string>();
     if (required && s.find_first_not_of(" \t\r\n") == std::string::npos)
       return make_error("missing_field", "must not be empty", path(key));
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      const bool allowed_ws = multiline && (c == '\n' || c == '\t');
-      if ((c < 0x20 && !allowed_ws) || c == 0x7f)
-        return make_error("invalid_field", "contains a control character", path(key));
-    }
+    if (const auto problem = text_problem(s, multiline); !problem.empty())
+      return make_error("invalid_field", std::string(problem), path(key));
     if (utf8_length(s) > max_chars)
       return make_error("invalid_field", "longer than " + std::to_string(max_chars) + " characters",
                         path(key));

@@ -6,6 +6,40 @@
 
 namespace hpan::alerts {
 
+std::string_view text_problem(std::string_view text, bool multiline) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = [&](std::size_t k) {
+      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+    };
+    if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
+      return "contains a control character";
+    if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f)  // U+0080-U+009F
+      return "contains a control character";
+    if (c == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9))
+      return "contains a line or paragraph separator (U+2028, U+2029)";
+  }
+  return {};
+}
+
+std::string caller_key(std::string_view key) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (std::size_t i = 0; i < key.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += key[i];
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  if (key.size() > kMax) out += "...";
+  return out;
+}
+
 Result<std::string> param_string(const nlohmann::json& params, std::string_view key, bool required,
                                  std::size_t max_chars, bool multiline) {
   const std::string field(key);
@@ -16,11 +50,8 @@ Result<std::string> param_string(const nlohmann::json& params, std::string_view 
   }
   if (!it->is_string()) return make_error("invalid_field", "expected a string", field);
   std::string s = it->get<std::string>();
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
-      return make_error("invalid_field", "contains a control character", field);
-  }
+  if (const auto problem = text_problem(s, multiline); !problem.empty())
+    return make_error("invalid_field", std::string(problem), field);
   if (utf8_length(s) > max_chars)
     return make_error("invalid_field", "longer than " + std::to_string(max_chars) + " characters",
                       field);
@@ -54,7 +85,7 @@ Status param_only(const nlohmann::json& params, std::initializer_list<std::strin
   if (!params.is_object()) return make_error("invalid_request", "params must be an object", "params");
   for (const auto& [k, _] : params.items()) {
     if (std::find(known.begin(), known.end(), k) == known.end())
-      return make_error("invalid_field", "unknown parameter", k);
+      return make_error("invalid_field", "unknown parameter", caller_key(k));
   }
   return {};
 }

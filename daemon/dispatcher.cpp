@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "alerts/params.h"
 #include "daemon/logging.h"
@@ -16,6 +17,21 @@ namespace {
 std::shared_ptr<spdlog::logger> control_log() {
   static auto log = logger("control");
   return log;
+}
+
+// The params' "id" when it looks like one of hpand's ids (notice, case, body, delivery:
+// letters, digits, '-' and '_', at most 128), for the log line and a refusal's audit
+// record; anything else a caller put there ("?" when present) is neither logged nor
+// audited: it may be a name, a control sequence or a megabyte.
+std::string loggable_id(const json& params) {
+  if (!params.is_object() || !params.contains("id")) return "";
+  const json& id = params["id"];
+  if (!id.is_string()) return "?";
+  const auto& s = id.get_ref<const std::string&>();
+  const bool shaped = !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  return shaped ? s : "?";
 }
 
 }  // namespace
@@ -81,7 +97,7 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
                          [&](const MethodInfo& m) { return m.name == method; });
   Result<json> result = [&]() -> Result<json> {
     if (it == table.end())
-      return make_error("unknown_method", "no method " + method, "method");
+      return make_error("unknown_method", "no method " + alerts::caller_key(method), "method");
     if (!caller.role || !role_allows(*caller.role, it->needs)) {
       Error e = make_error("forbidden",
                            caller.role ? "method " + method + " needs the " +
@@ -90,8 +106,7 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
                                              " has no role on this control socket",
                            "method");
       json object = {{"method", method}};
-      if (params.is_object() && params.contains("id") && params["id"].is_string())
-        object["id"] = params["id"];
+      if (const std::string id = loggable_id(params); !id.empty() && id != "?") object["id"] = id;
       if (auto st = lifecycle_.audit_failure(actor, "control.refused", object, e); !st)
         control_log()->error("audit of a refused request failed: {}", st.error().message);
       return e;
@@ -102,14 +117,15 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
   }();
   const std::string outcome = result ? "ok" : result.error().code;
   if (counter_.count) counter_.count(it == table.end() ? "unknown" : method, outcome);
-  std::string target;
-  if (params.is_object() && params.contains("id") && params["id"].is_string())
-    target = params["id"].get<std::string>();
+  // A method name nobody knows and an error's field (which may name an unknown key the
+  // caller sent) are the caller's text: bounded and escaped.
+  const std::string logged_method = it == table.end() ? log_safe(method, 64) : method;
+  const std::string target = loggable_id(params);
   if (result) {
-    control_log()->info("request method={} uid={} id={} outcome=ok", method, caller.uid, target);
+    control_log()->info("request method={} uid={} id={} outcome=ok", logged_method, caller.uid, target);
   } else {
-    control_log()->warn("request method={} uid={} id={} outcome={} field={}", method, caller.uid, target,
-                   result.error().code, result.error().field);
+    control_log()->warn("request method={} uid={} id={} outcome={} field={}", logged_method, caller.uid, target,
+                        result.error().code, log_safe(result.error().field, 128));
   }
   return result;
 }
@@ -191,7 +207,7 @@ Result<json> Dispatcher::route(const alerts::Actor& actor, const std::string& me
     return json{{"kid", kid}, {"previous_kid", old_kid},
                 {"keyset", json::parse(keys_.keyset().to_json())}};
   }
-  return make_error("unknown_method", "no method " + method, "method");
+  return make_error("unknown_method", "no method " + alerts::caller_key(method), "method");
 }
 
 }  // namespace hpan::daemon

@@ -69,7 +69,7 @@ class Daemon:
     LOOPBACK_DELIVERY = ("delivery:\n  allow_plain_http_to_loopback: true\n"
                          "  smtp: {url: \"smtp://127.0.0.1:1\", starttls: none}\n")
 
-    def __init__(self, roles=None, extra_config="", env=None, delivery=None):
+    def __init__(self, roles=None, extra_config="", env=None, delivery=None, control=None):
         self.tmp = tempfile.mkdtemp(prefix="hpan-it-", dir="/tmp")
         os.chmod(self.tmp, 0o755)
         self.state = os.path.join(self.tmp, "state")
@@ -77,6 +77,7 @@ class Daemon:
         self.key = os.path.join(self.tmp, "signing.key")
         run([BIN["HPAN_KEYGEN"], "signing", "--out", self.key])
         self.roles = roles or {}
+        self.control = control or {}  # more control.* settings, e.g. {"max_request_size": "4MiB"}
         self.extra_config = extra_config + (delivery if delivery is not None else self.LOOPBACK_DELIVERY)
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
@@ -90,6 +91,7 @@ class Daemon:
             f"  socket: {self.sock}",
             "  socket_mode: \"0660\"",
             f"  socket_group: {ADMIN_GROUP}",
+            *(f"  {k}: {v}" for k, v in self.control.items()),
             "  roles:",
         ]
         for who, role in self.roles.items():

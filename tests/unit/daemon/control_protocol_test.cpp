@@ -38,7 +38,7 @@ TEST(ControlProtocol, RefusesMalformedRequestsNamingTheField) {
       {R"({"id":{"x":1},"method":"status"})", "invalid_request", "id"},
       {R"({"id":1,"method":"status","params":[1]})", "invalid_request", "params"},
       {R"({"id":1,"method":"status","extra":true})", "invalid_request", "extra"},
-      {"{\"id\":1,\"method\":\"st\xff\xfe\"}", "parse_error", ""},
+      {"{\"id\":1,\"method\":\"st\xff\xfe\"}", "parse_error", "method"},
   };
   for (const auto& c : cases) {
     json id;
@@ -46,6 +46,34 @@ TEST(ControlProtocol, RefusesMalformedRequestsNamingTheField) {
     ASSERT_FALSE(r.ok()) << c.line;
     EXPECT_EQ(r.error().code, c.code) << c.line;
     EXPECT_EQ(r.error().field, c.field) << c.line;
+  }
+}
+
+TEST(ControlProtocol, AParseErrorNamesTheFieldAndWhatWasWrongButNotTheBytes) {
+  struct Case {
+    std::string line, field, message;
+  } cases[] = {
+      {"{\"id\":1,\"method\":\"notice.create\",\"params\":{\"content\":{\"practitioner\":"
+       "{\"full_name\":\"Dr \xff\xfe\"}}}}",
+       "practitioner.full_name", "not valid UTF-8"},
+      {"{\"id\":1,\"method\":\"notice.review\",\"params\":{\"changes\":{\"practitioner\":"
+       "{\"other_names\":[\"a\",\"b\\ud800\"]}}}}",
+       "practitioner.other_names[1]", "surrogate"},
+      {"{\"id\":1,\"method\":\"case.open\",\"params\":{\"kind\":\"exclusion\",\"owner\":\"a\rBcc: x\"}}",
+       "owner", "control character"},
+      {"{\"id\":1,\"method\":\"body.add\",\"params\":{\"emails\":[\"a@b\"],\"name\":\"\xc0\x8a\"}}",
+       "name", "not valid UTF-8"},
+      {"{\"id\":1,\"method\":\"status\",\"params\":{\"k\xff\":1}}", "params", "not valid UTF-8"},
+  };
+  for (const auto& c : cases) {
+    json id;
+    auto r = parse_request(c.line, id);
+    ASSERT_FALSE(r.ok()) << c.line;
+    EXPECT_EQ(r.error().code, "parse_error") << c.line;
+    EXPECT_EQ(r.error().field, c.field) << c.line;
+    EXPECT_NE(r.error().message.find(c.message), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find("Bcc"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\xff'), std::string::npos) << r.error().message;
   }
 }
 
