@@ -34,6 +34,11 @@ Result<json> Lifecycle::mutate(const Actor& actor, std::string_view method, F&& 
     return r;
   }();
   if (!result && result.error().code.rfind("storage_", 0) != 0) {
+    // An id that matched nothing is only the caller's text (it could be a person's
+    // name typed in the wrong place): the audit log records that it was unknown.
+    if (result.error().code == "not_found" && object.is_object())
+      for (auto& [key, value] : object.items())
+        if (value.is_string()) value = "?";
     (void)audit_failure(actor, method, object, result.error());
   }
   return result;

@@ -120,7 +120,8 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
   // A method name nobody knows and an error's field (which may name an unknown key the
   // caller sent) are the caller's text: bounded and escaped.
   const std::string logged_method = it == table.end() ? log_safe(method, 64) : method;
-  const std::string target = loggable_id(params);
+  // An id that matched nothing is the caller's text, not an id: not logged.
+  const std::string target = !result && result.error().code == "not_found" ? "?" : loggable_id(params);
   if (result) {
     control_log()->info("request method={} uid={} id={} outcome=ok", logged_method, caller.uid, target);
   } else {

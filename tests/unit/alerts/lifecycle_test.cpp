@@ -64,6 +64,16 @@ TEST_F(Lifecycle_, NoticeIdsFollowTheYearAndAreNeverReused) {
   EXPECT_EQ(b, "HPAN-2026-000002");
 }
 
+TEST_F(Lifecycle_, AnUnknownIdIsAuditedAsUnknownNotAsTyped) {
+  // A name typed where a notice id belongs must not land in the audit log, which
+  // viewers can read.
+  auto r = lifecycle_->approve(bob_, {{"id", "Smithson"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "not_found");
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE json_extract(record,'$.outcome') = 'refused'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE record LIKE '%Smithson%'"), 0);
+}
+
 TEST_F(Lifecycle_, ApproveNeedsASecondAdministrator) {
   const std::string id = create_draft();
   auto r = lifecycle_->approve(alice_, {{"id", id}});
