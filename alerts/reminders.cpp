@@ -408,7 +408,15 @@ Result<json> Reminders::upcoming(const json& params) {
     const DueCase c{s->column_text(0), s->column_text(1), s->column_text(2), s->column_text(3),
                     s->column_text(4), s->column_text(5), s->column_int(6), s->column_int(7) != 0};
     const auto date = parse_date(c.due_date);
-    if (!date) return make_error("storage_error", "case " + c.id + " has a malformed due date");
+    if (!date) {
+      // Damaged outside hpand: shown, so that someone sets a due date (its reminders stop
+      // when the scheduler reaches it).
+      out.push_back(json{{"at", format_utc(now)}, {"case_id", c.id}, {"case_kind", c.kind},
+                         {"notice_id", c.notice_id}, {"due_date", ""}, {"reminder", "none"}, {"late", false},
+                         {"repeats", ""}, {"to", json::array()},
+                         {"problem", "the due date cannot be read: set one with hpanctl case reviewed --next-due"}});
+      continue;
+    }
     auto add = [&](const ReminderSlot& slot, bool overdue_now, bool daily = false) {
       std::vector<std::string> to;
       if (slot.name == "escalation") {

@@ -151,6 +151,10 @@ void add_case_commands(CLI::App& app, Options& opts, int& code) {
       for (const auto& m : r["reminders"]) {
         std::string to;
         for (const auto& t : m["to"]) to += (to.empty() ? "" : ", ") + text(t);
+        if (m.contains("problem")) {
+          rows.push_back({text(m["at"]), text(m["case_id"]), text(m["case_kind"]), "?", "none", text(m["problem"])});
+          continue;
+        }
         rows.push_back({text(m["at"]), text(m["case_id"]), text(m["case_kind"]), text(m["due_date"]),
                         text(m["reminder"]) + (m["late"].get<bool>() ? " (late)" : ""), to.empty() ? "(no one)" : to});
       }

@@ -379,6 +379,15 @@ TEST_F(Cases_, ADamagedCaseStopsOnlyItsOwnReminders) {
   const std::string good = open_case({{"kind", "exclusion"}, {"owner", "b@trust.example.nhs.uk"}, {"due_date", "2026-12-20"}});
   ASSERT_TRUE(store_->db().exec("UPDATE cases SET due_date = 'garbage' WHERE id = '" + bad + "'").ok());
   clock_.set(utc("2026-12-06T09:00Z"));
+  // Before it is noticed, `reminders upcoming` lists the damaged case as a problem and
+  // the other case's reminders as usual.
+  auto listed = reminders_->upcoming({{"days", 30}});
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  std::vector<std::string> entries;
+  for (const auto& e : (*listed)["reminders"])
+    entries.push_back(e["case_id"].get<std::string>() + " " + e["reminder"].get<std::string>());
+  EXPECT_NE(std::find(entries.begin(), entries.end(), bad + " none"), entries.end());
+  EXPECT_NE(std::find(entries.begin(), entries.end(), good + " lead-14d"), entries.end());
   EXPECT_EQ(queue(), 1);
   EXPECT_EQ(reminder_messages(good).size(), 1u);
   EXPECT_EQ(count("SELECT count(*) FROM cases WHERE id = ? AND next_reminder_at IS NULL", bad), 1);
