@@ -239,7 +239,8 @@ class Systemd(unittest.TestCase):
             if line and not line.startswith("#"):
                 k, v = line.rsplit(" ", 1)
                 metrics[k] = float(v)
-        self.assertEqual(metrics['hpand_build_info{version="0.1.0",schema="3"}'], 1)
+        schema = d.db().execute("PRAGMA user_version").fetchone()[0]  # the store it opened
+        self.assertEqual(metrics[f'hpand_build_info{{version="0.1.0",schema="{schema}"}}'], 1)
         self.assertGreaterEqual(metrics['hpand_control_requests_total{method="notice.issue",outcome="ok"}'], 1)
         self.assertEqual(metrics['hpand_control_requests_total{method="unknown",outcome="unknown_method"}'], 1)
         self.assertEqual(metrics['hpand_notices{state="active"}'], 1)
