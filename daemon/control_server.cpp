@@ -11,6 +11,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <list>
+#include <optional>
 
 namespace hpan::daemon {
 
@@ -45,26 +48,45 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   Options options;
   Authorise authorise;
   Handler handler;
+  IsQuery is_query;
+  QueryRunner run_query;
   bool bound_path = false;
   bool stopping = false;
   std::list<std::weak_ptr<local::socket>> sockets;
   std::shared_ptr<spdlog::logger> log = logger("control");
 
-  // Answers one complete line.
-  std::string answer(const ControlContext& ctx, std::string_view line) {
+  // Answers one complete line: on the loop, or (a query) on the query thread while the
+  // loop goes on; either way this connection's next line waits for this answer.
+  asio::awaitable<std::string> answer(const ControlContext& ctx, std::string_view line) {
     json id;
     auto req = parse_request(line, id);
-    if (!req) return error_line(id, req.error());
-    Result<json> result = [&]() -> Result<json> {
-      try {
-        return handler(ctx, *req);
-      } catch (const std::exception& e) {
-        log->error("method {} failed: {}", req->method.substr(0, 64), e.what());
-        return make_error("internal", "internal error; see the daemon's log");
-      }
-    }();
-    if (!result) return error_line(req->id, result.error());
-    return json{{"id", req->id}, {"result", *result}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    if (!req) co_return error_line(id, req.error());
+    Result<json> result = make_error("internal", "internal error; see the daemon's log");
+    if (run_query && is_query && is_query(ctx, *req)) {
+      // The reply is posted back to the loop, where it stops this wait.
+      auto timer = std::make_shared<asio::steady_timer>(io, asio::steady_timer::time_point::max());
+      auto slot = std::make_shared<std::optional<Result<json>>>();
+      run_query(ctx, *req, [timer, slot, &loop = io](Result<json> r) {
+        asio::post(loop, [timer, slot, r = std::move(r)]() mutable {
+          *slot = std::move(r);
+          timer->cancel();
+        });
+      });
+      boost::system::error_code ec;
+      if (!slot->has_value()) co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (slot->has_value()) result = std::move(**slot);
+    } else {
+      result = [&]() -> Result<json> {
+        try {
+          return handler(ctx, *req);
+        } catch (const std::exception& e) {
+          log->error("method {} failed: {}", req->method.substr(0, 64), e.what());
+          return make_error("internal", "internal error; see the daemon's log");
+        }
+      }();
+    }
+    if (!result) co_return error_line(req->id, result.error());
+    co_return json{{"id", req->id}, {"result", *result}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   }
 
   asio::awaitable<void> session(std::shared_ptr<local::socket> sock) {
@@ -96,7 +118,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
                                                     std::to_string(options.max_request_size) + " bytes"));
         } else {
           if (!line.empty() && line.back() == '\r') line.pop_back();
-          if (line.find_first_not_of(" \t") != std::string::npos) out += answer(ctx, line);
+          if (line.find_first_not_of(" \t") != std::string::npos) out += co_await answer(ctx, line);
         }
         discarding = false;
         line.clear();
@@ -220,6 +242,11 @@ void ControlServer::stop() {
     if (auto s = w.lock()) s->close(ec);
   impl_->sockets.clear();
   if (impl_->bound_path) ::unlink(impl_->options.path.c_str());
+}
+
+void ControlServer::set_query_runner(IsQuery is_query, QueryRunner run) {
+  impl_->is_query = std::move(is_query);
+  impl_->run_query = std::move(run);
 }
 
 void ControlServer::set_authorise(Authorise authorise) { impl_->authorise = std::move(authorise); }

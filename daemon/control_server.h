@@ -55,6 +55,12 @@ class ControlServer {
   };
   using Authorise = std::function<std::optional<Role>(const PeerCredentials&)>;
   using Handler = std::function<Result<nlohmann::json>(const ControlContext&, const ControlRequest&)>;
+  // Requests answered off the loop: `is_query` picks them; `run` answers each on a thread
+  // of its own and calls `reply` (from any thread) once. Answers on a connection still go
+  // back in request order.
+  using Reply = std::function<void(Result<nlohmann::json>)>;
+  using IsQuery = std::function<bool(const ControlContext&, const ControlRequest&)>;
+  using QueryRunner = std::function<void(const ControlContext&, const ControlRequest&, Reply reply)>;
 
   // Binds (or adopts) the socket. Error codes: "already_running", "bind_failed",
   // "unknown_group", "invalid_path".
@@ -68,6 +74,8 @@ class ControlServer {
   void start();
   // Stops accepting, closes every connection, removes the socket file if it bound it.
   void stop();
+  // Set before start().
+  void set_query_runner(IsQuery is_query, QueryRunner run);
   // Replaces how peers get their role (config reload); new connections use it.
   void set_authorise(Authorise authorise);
   std::size_t connections() const;

@@ -82,6 +82,21 @@ const std::vector<MethodInfo>& Dispatcher::methods() {
   return kMethods;
 }
 
+const MethodInfo* Dispatcher::find(std::string_view method) {
+  const auto& table = methods();
+  auto it = std::find_if(table.begin(), table.end(), [&](const MethodInfo& m) { return m.name == method; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+bool Dispatcher::is_store_query(std::string_view method) {
+  // Each reads the store through Lifecycle or Outbox only; none writes an audit record
+  // or touches the loop's objects (the delivery engine, the audit tree, the key ring,
+  // the reminder rules).
+  static constexpr std::string_view kQueries[] = {"notice.list", "notice.check",    "body.show",      "body.list",
+                                                  "case.list",   "deliveries.list", "deliveries.show"};
+  return std::find(std::begin(kQueries), std::end(kQueries), method) != std::end(kQueries);
+}
+
 Dispatcher::Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Lifecycle& lifecycle,
                        alerts::KeyRing& keys, alerts::Outbox& outbox, alerts::Reminders& reminders,
                        const alerts::Clock& clock, std::function<json()> status, std::function<void()> after_change)

@@ -54,6 +54,11 @@ class Dispatcher {
 
   // Every method, its role and a one-line summary (docs/control-protocol.md).
   static const std::vector<MethodInfo>& methods();
+  static const MethodInfo* find(std::string_view method);
+  // Queries that read only the store (no audit record, no daemon state): hpand answers
+  // them on its query thread, from a read-only connection of its own, so that they do
+  // not wait behind deliveries on the event loop.
+  static bool is_store_query(std::string_view method);
 
   void set_request_counter(RequestCounter counter) { counter_ = std::move(counter); }
 

@@ -110,7 +110,7 @@ std::string log_safe(std::string_view text, std::size_t max_bytes) {
 }
 
 void setup_logging(const std::string& level, const std::string& format) {
-  auto log = spdlog::stderr_logger_st("hpand");
+  auto log = spdlog::stderr_logger_mt("hpand");  // the query thread logs too
   const bool journal = format == "journal" || (format == "auto" && std::getenv("JOURNAL_STREAM") != nullptr);
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   formatter->add_flag<SafeMessage>('~');

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,12 +21,20 @@ class io_context;
 namespace hpan::daemon {
 
 // Control requests by method and outcome (a Prometheus counter).
+// Counted from the loop and the query thread.
 class RequestCounts {
  public:
-  void add(std::string_view method, std::string_view outcome) { ++counts_[{std::string(method), std::string(outcome)}]; }
-  const std::map<std::pair<std::string, std::string>, std::uint64_t>& all() const { return counts_; }
+  void add(std::string_view method, std::string_view outcome) {
+    std::lock_guard lock(mutex_);
+    ++counts_[{std::string(method), std::string(outcome)}];
+  }
+  std::map<std::pair<std::string, std::string>, std::uint64_t> all() const {
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
 
  private:
+  mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;
 };
 

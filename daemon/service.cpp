@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 
@@ -99,6 +101,7 @@ class Service {
         });
     if (!server) return std::move(server).error();
     server_ = std::move(*server);
+    HPAN_TRY(start_query_thread());
     server_->start();
     dispatcher_->set_request_counter(RequestCounter{[this](std::string_view m, std::string_view o) { requests_.add(m, o); }});
     if (!opts_.metrics_listen.empty()) {
@@ -140,6 +143,7 @@ class Service {
     hangup_.cancel();
     if (metrics_) metrics_->stop();
     if (server_) server_->stop();
+    if (query_thread_) query_thread_->join();  // a query under way finishes first
     if (scheduler_) scheduler_->stop();
     if (engine_) engine_->stop();
     if (lifecycle_) (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.stop", json::object(), json::object());
@@ -152,6 +156,44 @@ class Service {
       reload();
       wait_for_hangup();
     });
+  }
+
+  // Store queries (Dispatcher::is_store_query) from a caller whose role allows them are
+  // answered on one query thread, from a connection of its own to the same database:
+  // WAL readers see every committed change (so a caller reads its own writes) and never
+  // wait for the loop's transactions. Everything else stays on the loop.
+  Status start_query_thread() {
+    HPAN_TRY_ASSIGN(store, alerts::Store::open(opts_.state_dir));
+    query_store_ = std::make_unique<alerts::Store>(std::move(store));
+    // Never loaded or appended to: the query methods write no audit record.
+    query_audit_ = std::make_unique<alerts::AuditLog>(
+        *query_store_, [this]() -> const crypto::SigningKey& { return keys_->current(); }, "hpand/queries");
+    query_lifecycle_ = std::make_unique<alerts::Lifecycle>(*query_store_, *query_audit_, clock_, opts_.lifecycle);
+    query_outbox_ = std::make_unique<alerts::Outbox>(*query_store_, *query_audit_);
+    query_reminders_ = std::make_unique<alerts::Reminders>(*query_store_, *query_audit_, clock_);
+    query_dispatcher_ = std::make_unique<Dispatcher>(*query_store_, *query_audit_, *query_lifecycle_, *keys_,
+                                                     *query_outbox_, *query_reminders_, clock_, nullptr, nullptr);
+    query_dispatcher_->set_request_counter(
+        RequestCounter{[this](std::string_view m, std::string_view o) { requests_.add(m, o); }});
+    query_thread_ = std::make_unique<asio::thread_pool>(1);
+    server_->set_query_runner(
+        [](const ControlContext& ctx, const ControlRequest& req) {
+          const MethodInfo* m = Dispatcher::find(req.method);
+          return m != nullptr && Dispatcher::is_store_query(req.method) && ctx.role && role_allows(*ctx.role, m->needs);
+        },
+        [this](const ControlContext& ctx, const ControlRequest& req, ControlServer::Reply reply) {
+          asio::post(*query_thread_, [this, ctx, req, reply = std::move(reply)] {
+            Caller caller{ctx.peer.uid, ctx.peer.gid, ctx.peer.user_name, ctx.role};
+            Result<json> r = make_error("internal", "internal error; see the daemon's log");
+            try {
+              r = query_dispatcher_->call(caller, req.method, req.params);
+            } catch (const std::exception& e) {
+              log_->error("query {} failed: {}", req.method, e.what());
+            }
+            reply(std::move(r));
+          });
+        });
+    return {};
   }
 
   // SIGHUP: roles, delivery settings (limits, retry policy, SMTP), reminder rules and
@@ -381,6 +423,13 @@ class Service {
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<ReminderScheduler> scheduler_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<alerts::Store> query_store_;
+  std::unique_ptr<alerts::AuditLog> query_audit_;
+  std::unique_ptr<alerts::Lifecycle> query_lifecycle_;
+  std::unique_ptr<alerts::Outbox> query_outbox_;
+  std::unique_ptr<alerts::Reminders> query_reminders_;
+  std::unique_ptr<Dispatcher> query_dispatcher_;
+  std::unique_ptr<asio::thread_pool> query_thread_;  // joined before the objects above go
   std::unique_ptr<ControlServer> server_;
 };
 

@@ -85,6 +85,33 @@ class ControlSocket(unittest.TestCase):
         self.assertEqual(errors, [])
         self.assertEqual(len(results), 50)
 
+    def test_queries_answered_off_the_loop_keep_request_order_and_see_each_change(self):
+        # body.show and body.list are answered on the query thread (their own database
+        # connection), body.add on the loop. Pipelined on one connection, the answers come
+        # back in request order and each query sees the change acknowledged just before it.
+        key = harness.recipient_key(self.d.tmp, "PIPE")[1]
+        with open(key) as f:
+            public_key = f.read()
+        lines = []
+        for i in range(60):
+            body_id = f"PQ{i:03d}"
+            lines.append({"id": f"add-{i}", "method": "body.add",
+                          "params": {"id": body_id, "name": f"Body {body_id}", "kind": "trust", "receives": "all",
+                                     "public_key": public_key, "webhook_url": f"https://{body_id.lower()}.example/h"}})
+            lines.append({"id": f"show-{i}", "method": "body.show", "params": {"id": body_id}})
+            lines.append({"id": f"count-{i}", "method": "body.list", "params": {}})
+        with harness.Client(self.d.sock) as c:
+            c.send_raw(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+            answers = [c.read_line() for _ in lines]
+        self.assertEqual([a["id"] for a in answers], [line["id"] for line in lines])
+        for i in range(60):
+            add, show, listing = answers[3 * i:3 * i + 3]
+            self.assertIn("result", add, add)
+            self.assertEqual(show["result"]["id"], f"PQ{i:03d}", show)
+            ids = {b["id"] for b in listing["result"]["bodies"]}
+            self.assertIn(f"PQ{i:03d}", ids)
+            self.assertNotIn(f"PQ{i + 1:03d}", ids)
+
     def test_a_client_that_disconnects_mid_line_does_not_disturb_others(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(self.d.sock)
