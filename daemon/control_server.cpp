@@ -19,8 +19,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
+#include <future>
 #include <list>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace hpan::daemon {
 
@@ -41,49 +45,62 @@ std::string error_line(const json& id, const Error& e) {
 
 struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& context, Options o, Authorise a, Handler h)
-      : io(context), acceptor(context), options(std::move(o)), authorise(std::move(a)), handler(std::move(h)) {}
+      : loop(context), acceptor(io), options(std::move(o)), authorise(std::move(a)), handler(std::move(h)) {}
 
-  asio::io_context& io;
+  // The daemon's event loop: `handler` runs there.
+  asio::io_context& loop;
+  // The control thread's own loop: the socket, its connections, and the store queries.
+  asio::io_context io{1};
+  std::thread thread;
   local::acceptor acceptor;
   Options options;
+  std::mutex authorise_mutex;  // set_authorise comes from the daemon's loop
   Authorise authorise;
   Handler handler;
   IsQuery is_query;
-  QueryRunner run_query;
+  Handler query;
   bool bound_path = false;
-  bool stopping = false;
+  bool stopping = false;  // on the control thread
   std::list<std::weak_ptr<local::socket>> sockets;
+  std::atomic<std::size_t> open_connections{0};
   std::shared_ptr<spdlog::logger> log = logger("control");
 
-  // Answers one complete line: on the loop, or (a query) on the query thread while the
-  // loop goes on; either way this connection's next line waits for this answer.
+  Result<json> guarded(const Handler& h, const ControlContext& ctx, const ControlRequest& req) {
+    try {
+      return h(ctx, req);
+    } catch (const std::exception& e) {
+      log->error("method {} failed: {}", req.method.substr(0, 64), e.what());
+      return make_error("internal", "internal error; see the daemon's log");
+    }
+  }
+
+  // Answers one complete line. A store query runs here, on the control thread; anything
+  // else runs on the daemon's loop while this connection waits for it (its next line
+  // waits too, so answers keep request order).
   asio::awaitable<std::string> answer(const ControlContext& ctx, std::string_view line) {
     json id;
     auto req = parse_request(line, id);
     if (!req) co_return error_line(id, req.error());
     Result<json> result = make_error("internal", "internal error; see the daemon's log");
-    if (run_query && is_query && is_query(ctx, *req)) {
-      // The reply is posted back to the loop, where it stops this wait.
+    if (query && is_query && is_query(ctx, *req)) {
+      result = guarded(query, ctx, *req);
+    } else {
+      // The loop posts the result back here, where it ends this wait.
       auto timer = std::make_shared<asio::steady_timer>(io, asio::steady_timer::time_point::max());
       auto slot = std::make_shared<std::optional<Result<json>>>();
-      run_query(ctx, *req, [timer, slot, &loop = io](Result<json> r) {
-        asio::post(loop, [timer, slot, r = std::move(r)]() mutable {
-          *slot = std::move(r);
+      std::weak_ptr<Impl> weak = shared_from_this();
+      asio::post(loop, [weak, timer, slot, ctx, r = *req] {
+        auto self = weak.lock();
+        if (!self) return;
+        Result<json> out = self->guarded(self->handler, ctx, r);
+        asio::post(self->io, [timer, slot, out = std::move(out)]() mutable {
+          *slot = std::move(out);
           timer->cancel();
         });
       });
       boost::system::error_code ec;
-      if (!slot->has_value()) co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (slot->has_value()) result = std::move(**slot);
-    } else {
-      result = [&]() -> Result<json> {
-        try {
-          return handler(ctx, *req);
-        } catch (const std::exception& e) {
-          log->error("method {} failed: {}", req->method.substr(0, 64), e.what());
-          return make_error("internal", "internal error; see the daemon's log");
-        }
-      }();
     }
     if (!result) co_return error_line(req->id, result.error());
     co_return json{{"id", req->id}, {"result", *result}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -97,7 +114,15 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
       co_return;
     }
     ctx.peer = std::move(*creds);
-    ctx.role = authorise ? authorise(ctx.peer) : std::nullopt;
+    {
+      std::lock_guard lock(authorise_mutex);
+      ctx.role = authorise ? authorise(ctx.peer) : std::nullopt;
+    }
+    ++open_connections;
+    struct Count {
+      std::atomic<std::size_t>& n;
+      ~Count() { --n; }
+    } count{open_connections};
     std::string line;
     bool discarding = false;
     std::array<char, 65536> data{};
@@ -141,7 +166,6 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<void> accept_loop() {
-    auto self = shared_from_this();
     while (!stopping) {
       auto sock = std::make_shared<local::socket>(io);
       boost::system::error_code ec;
@@ -153,12 +177,12 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
       }
       sockets.remove_if([](const auto& w) { return w.expired(); });
       sockets.push_back(sock);
-      asio::co_spawn(io, session(sock), [self](std::exception_ptr e) {
+      asio::co_spawn(io, session(sock), [this](std::exception_ptr e) {
         if (!e) return;
         try {
           std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-          self->log->error("control session ended by an exception: {}", ex.what());
+          log->error("control session ended by an exception: {}", ex.what());
         }
       });
     }
@@ -192,7 +216,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::bind(asio::io_context& io,
   if (::lstat(o.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       return make_error("bind_failed", o.path + " exists and is not a socket", "control.socket");
-    local::socket probe(io);
+    local::socket probe(impl->io);
     probe.connect(local::endpoint(o.path), ec);
     if (!ec) return make_error("already_running", "another process is listening on " + o.path, "control.socket");
     ::unlink(o.path.c_str());  // stale: nobody accepts on it
@@ -222,7 +246,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::bind(asio::io_context& io,
 }
 
 void ControlServer::start() {
-  auto impl = impl_;
+  Impl* impl = impl_.get();
   asio::co_spawn(impl->io, impl->accept_loop(), [impl](std::exception_ptr e) {
     if (!e) return;
     try {
@@ -231,30 +255,48 @@ void ControlServer::start() {
       impl->log->error("control accept loop ended by an exception: {}", ex.what());
     }
   });
+  impl->thread = std::thread([impl] { impl->io.run(); });
 }
 
 void ControlServer::stop() {
-  if (!impl_ || impl_->stopping) return;
-  impl_->stopping = true;
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
-  for (auto& w : impl_->sockets)
-    if (auto s = w.lock()) s->close(ec);
-  impl_->sockets.clear();
-  if (impl_->bound_path) ::unlink(impl_->options.path.c_str());
+  if (!impl_ || stopped_) return;
+  stopped_ = true;
+  Impl* impl = impl_.get();
+  auto close = [impl] {
+    impl->stopping = true;
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+    for (auto& w : impl->sockets)
+      if (auto s = w.lock()) s->close(ec);
+    impl->sockets.clear();
+    if (impl->bound_path) ::unlink(impl->options.path.c_str());
+  };
+  if (impl->thread.joinable()) {
+    // Closed on the control thread; then its loop stops, even with a connection still
+    // waiting for an answer from the daemon's loop (this thread is that loop).
+    std::promise<void> closed;
+    asio::post(impl->io, [&] {
+      close();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    impl->io.stop();
+    impl->thread.join();
+  } else {
+    close();
+  }
 }
 
-void ControlServer::set_query_runner(IsQuery is_query, QueryRunner run) {
+void ControlServer::set_query_handler(IsQuery is_query, Handler query) {
   impl_->is_query = std::move(is_query);
-  impl_->run_query = std::move(run);
+  impl_->query = std::move(query);
 }
 
-void ControlServer::set_authorise(Authorise authorise) { impl_->authorise = std::move(authorise); }
-
-std::size_t ControlServer::connections() const {
-  std::size_t n = 0;
-  for (const auto& w : impl_->sockets) n += w.expired() ? 0u : 1u;
-  return n;
+void ControlServer::set_authorise(Authorise authorise) {
+  std::lock_guard lock(impl_->authorise_mutex);
+  impl_->authorise = std::move(authorise);
 }
+
+std::size_t ControlServer::connections() const { return impl_->open_connections.load(); }
 
 }  // namespace hpan::daemon

@@ -1,8 +1,10 @@
 #pragma once
 // The control socket (DESIGN §6): a Unix stream socket speaking newline-delimited
-// JSON. One coroutine per connection; requests on a connection are answered in
-// order; protocol errors are answered and the connection survives. The handler
-// (Dispatcher) decides everything about methods. Asio stays out of this header.
+// JSON. It runs on a control thread of its own: one coroutine per connection; requests
+// on a connection are answered in order; protocol errors are answered and the
+// connection survives. The handler (Dispatcher) decides everything about methods and
+// runs on the daemon's loop; store queries may be answered on the control thread, so
+// that they never wait behind the loop's work. Asio stays out of this header.
 
 #include <sys/types.h>
 
@@ -55,12 +57,9 @@ class ControlServer {
   };
   using Authorise = std::function<std::optional<Role>(const PeerCredentials&)>;
   using Handler = std::function<Result<nlohmann::json>(const ControlContext&, const ControlRequest&)>;
-  // Requests answered off the loop: `is_query` picks them; `run` answers each on a thread
-  // of its own and calls `reply` (from any thread) once. Answers on a connection still go
-  // back in request order.
-  using Reply = std::function<void(Result<nlohmann::json>)>;
+  // Requests answered on the control thread itself (not on the daemon's loop): those
+  // `is_query` picks, by the query handler.
   using IsQuery = std::function<bool(const ControlContext&, const ControlRequest&)>;
-  using QueryRunner = std::function<void(const ControlContext&, const ControlRequest&, Reply reply)>;
 
   // Binds (or adopts) the socket. Error codes: "already_running", "bind_failed",
   // "unknown_group", "invalid_path".
@@ -70,12 +69,14 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
-  // Starts accepting (on the io_context's thread).
+  // Starts the control thread, which accepts and reads requests; `handler` runs on the
+  // daemon's loop (the io_context given to bind), the query handler on the control thread.
   void start();
-  // Stops accepting, closes every connection, removes the socket file if it bound it.
+  // Stops accepting, closes every connection, removes the socket file if it bound it, and
+  // joins the control thread. Call it from the daemon's loop (or with the loop stopped).
   void stop();
   // Set before start().
-  void set_query_runner(IsQuery is_query, QueryRunner run);
+  void set_query_handler(IsQuery is_query, Handler query);
   // Replaces how peers get their role (config reload); new connections use it.
   void set_authorise(Authorise authorise);
   std::size_t connections() const;
@@ -84,6 +85,7 @@ class ControlServer {
   struct Impl;
   explicit ControlServer(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
+  bool stopped_ = false;
 };
 
 }  // namespace hpan::daemon

@@ -4,10 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 
@@ -101,9 +99,9 @@ class Service {
         });
     if (!server) return std::move(server).error();
     server_ = std::move(*server);
-    HPAN_TRY(start_query_thread());
-    server_->start();
     dispatcher_->set_request_counter(RequestCounter{[this](std::string_view m, std::string_view o) { requests_.add(m, o); }});
+    HPAN_TRY(start_queries());
+    server_->start();
     if (!opts_.metrics_listen.empty()) {
       HPAN_TRY_ASSIGN(metrics, MetricsServer::bind(io_, opts_.metrics_listen, [this] { return metrics(); }));
       metrics_ = std::move(metrics);
@@ -143,7 +141,6 @@ class Service {
     hangup_.cancel();
     if (metrics_) metrics_->stop();
     if (server_) server_->stop();
-    if (query_thread_) query_thread_->join();  // a query under way finishes first
     if (scheduler_) scheduler_->stop();
     if (engine_) engine_->stop();
     if (lifecycle_) (void)lifecycle_->audit_event(alerts::Actor::daemon(), "daemon.stop", json::object(), json::object());
@@ -159,10 +156,10 @@ class Service {
   }
 
   // Store queries (Dispatcher::is_store_query) from a caller whose role allows them are
-  // answered on one query thread, from a connection of its own to the same database:
+  // answered on the control thread, from a connection of its own to the same database:
   // WAL readers see every committed change (so a caller reads its own writes) and never
-  // wait for the loop's transactions. Everything else stays on the loop.
-  Status start_query_thread() {
+  // wait for the loop's transactions or its delivery work. Everything else runs on the loop.
+  Status start_queries() {
     HPAN_TRY_ASSIGN(store, alerts::Store::open(opts_.state_dir));
     query_store_ = std::make_unique<alerts::Store>(std::move(store));
     // Never loaded or appended to: the query methods write no audit record.
@@ -175,23 +172,14 @@ class Service {
                                                      *query_outbox_, *query_reminders_, clock_, nullptr, nullptr);
     query_dispatcher_->set_request_counter(
         RequestCounter{[this](std::string_view m, std::string_view o) { requests_.add(m, o); }});
-    query_thread_ = std::make_unique<asio::thread_pool>(1);
-    server_->set_query_runner(
+    server_->set_query_handler(
         [](const ControlContext& ctx, const ControlRequest& req) {
           const MethodInfo* m = Dispatcher::find(req.method);
           return m != nullptr && Dispatcher::is_store_query(req.method) && ctx.role && role_allows(*ctx.role, m->needs);
         },
-        [this](const ControlContext& ctx, const ControlRequest& req, ControlServer::Reply reply) {
-          asio::post(*query_thread_, [this, ctx, req, reply = std::move(reply)] {
-            Caller caller{ctx.peer.uid, ctx.peer.gid, ctx.peer.user_name, ctx.role};
-            Result<json> r = make_error("internal", "internal error; see the daemon's log");
-            try {
-              r = query_dispatcher_->call(caller, req.method, req.params);
-            } catch (const std::exception& e) {
-              log_->error("query {} failed: {}", req.method, e.what());
-            }
-            reply(std::move(r));
-          });
+        [this](const ControlContext& ctx, const ControlRequest& req) -> Result<json> {
+          Caller caller{ctx.peer.uid, ctx.peer.gid, ctx.peer.user_name, ctx.role};
+          return query_dispatcher_->call(caller, req.method, req.params);
         });
     return {};
   }
@@ -429,8 +417,7 @@ class Service {
   std::unique_ptr<alerts::Outbox> query_outbox_;
   std::unique_ptr<alerts::Reminders> query_reminders_;
   std::unique_ptr<Dispatcher> query_dispatcher_;
-  std::unique_ptr<asio::thread_pool> query_thread_;  // joined before the objects above go
-  std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<ControlServer> server_;  // first to go: its thread uses the objects above
 };
 
 }  // namespace
