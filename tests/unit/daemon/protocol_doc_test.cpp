@@ -26,5 +26,21 @@ TEST(ControlProtocolDoc, DocumentsEveryMethodWithItsRole) {
   }
 }
 
+TEST(Dispatcher, StoreQueriesAreKnownMethodsThatChangeNothing) {
+  int queries = 0;
+  for (const auto& m : Dispatcher::methods()) {
+    if (!Dispatcher::is_store_query(m.name)) continue;
+    ++queries;
+    EXPECT_FALSE(m.mutates) << m.name << " changes the store but would run on the read-only connection";
+    EXPECT_EQ(Dispatcher::find(m.name), &m);
+  }
+  EXPECT_EQ(queries, 7);
+  // Methods that read the audit tree, the keys, the reminder rules (reloaded on the loop)
+  // or the daemon's state must stay on the loop.
+  for (const char* loop_only : {"status", "audit.verify", "audit.proof", "keys.export", "reminders.upcoming"})
+    EXPECT_FALSE(Dispatcher::is_store_query(loop_only)) << loop_only;
+  EXPECT_EQ(Dispatcher::find("no.such.method"), nullptr);
+}
+
 }  // namespace
 }  // namespace hpan::daemon
