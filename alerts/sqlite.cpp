@@ -112,6 +112,10 @@ Result<Statement*> Database::prepare(std::string_view sql) {
   return raw;
 }
 
+void Database::reset_statements() {
+  for (auto& [sql, statement] : cache_->statements) statement->reset();
+}
+
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
 

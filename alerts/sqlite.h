@@ -36,6 +36,10 @@ class Database {
   Status exec(std::string_view sql);
   // Prepares one statement (cached by SQL text for the connection's lifetime).
   Result<Statement*> prepare(std::string_view sql);
+  // Resets every cached statement. A statement left half-read keeps its read
+  // transaction, and with it an old snapshot, open until it is reset: a connection that
+  // only reads calls this after each request, so that the next one sees every commit.
+  void reset_statements();
   std::int64_t last_insert_rowid() const;
   int changes() const;
   // The error for the last failing call, with `context` in the message.

@@ -179,6 +179,11 @@ class Service {
         },
         [this](const ControlContext& ctx, const ControlRequest& req) -> Result<json> {
           Caller caller{ctx.peer.uid, ctx.peer.gid, ctx.peer.user_name, ctx.role};
+          // Whatever happens, the next query reads a fresh snapshot.
+          struct ResetAfter {
+            alerts::sql::Database& db;
+            ~ResetAfter() { db.reset_statements(); }
+          } reset{query_store_->db()};
           return query_dispatcher_->call(caller, req.method, req.params);
         });
     return {};
