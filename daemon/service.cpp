@@ -1,6 +1,7 @@
 #include "daemon/service.h"
 #include "daemon/logging.h"
 
+#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -429,6 +430,11 @@ class Service {
 
 int run_service(const ServiceOptions& options, ReloadOptions reload) {
   crypto::ensure_initialized();
+  // Before any thread starts: the builder threads make curl handles.
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    spdlog::critical("cannot start: libcurl did not initialise");
+    return 1;
+  }
   Service service(options, std::move(reload));
   if (auto st = service.start(); !st) {
     spdlog::critical("cannot start: {}{}", st.error().message,
