@@ -107,16 +107,14 @@ Dispatcher::Dispatcher(alerts::Store& store, alerts::AuditLog& audit, alerts::Li
 Result<json> Dispatcher::call(const Caller& caller, const std::string& method, const json& params) {
   const alerts::Actor actor{caller.uid, caller.user.empty() ? std::to_string(caller.uid) : caller.user,
                             false};
-  const auto& table = methods();
-  auto it = std::find_if(table.begin(), table.end(),
-                         [&](const MethodInfo& m) { return m.name == method; });
+  const MethodInfo* info = find(method);
   Result<json> result = [&]() -> Result<json> {
-    if (it == table.end())
+    if (info == nullptr)
       return make_error("unknown_method", "no method " + alerts::caller_key(method), "method");
-    if (!caller.role || !role_allows(*caller.role, it->needs)) {
+    if (!caller.role || !role_allows(*caller.role, info->needs)) {
       Error e = make_error("forbidden",
                            caller.role ? "method " + method + " needs the " +
-                                             std::string(to_string(it->needs)) + " role"
+                                             std::string(to_string(info->needs)) + " role"
                                        : "uid " + std::to_string(caller.uid) +
                                              " has no role on this control socket",
                            "method");
@@ -127,14 +125,14 @@ Result<json> Dispatcher::call(const Caller& caller, const std::string& method, c
       return e;
     }
     auto r = route(actor, method, params);
-    if (r && it->mutates && after_change_) after_change_();
+    if (r && info->mutates && after_change_) after_change_();
     return r;
   }();
   const std::string outcome = result ? "ok" : result.error().code;
-  if (counter_.count) counter_.count(it == table.end() ? "unknown" : method, outcome);
+  if (counter_.count) counter_.count(info == nullptr ? "unknown" : method, outcome);
   // A method name nobody knows and an error's field (which may name an unknown key the
   // caller sent) are the caller's text: bounded and escaped.
-  const std::string logged_method = it == table.end() ? log_safe(method, 64) : method;
+  const std::string logged_method = info == nullptr ? log_safe(method, 64) : method;
   // An id that matched nothing is the caller's text, not an id: not logged.
   const std::string target = !result && result.error().code == "not_found" ? "?" : loggable_id(params);
   if (result) {
