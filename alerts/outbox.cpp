@@ -62,13 +62,6 @@ Result<std::vector<OutboundDelivery>> Outbox::claim_rows(std::int64_t now, int l
   return out;
 }
 
-Result<std::vector<OutboundDelivery>> Outbox::claim_due(std::int64_t now, int limit, const Accept& accept) {
-  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
-  HPAN_TRY_ASSIGN(out, claim_rows(now, limit, accept));
-  HPAN_TRY(tx.commit());
-  return out;
-}
-
 Result<std::optional<std::int64_t>> Outbox::next_due(const Accept& accept) {
   HPAN_TRY_ASSIGN(s, store_.db().prepare(
                          "SELECT o.next_attempt_at, o.channel, o.address FROM outbox o INDEXED BY outbox_ready"
@@ -85,16 +78,6 @@ Result<std::optional<std::int64_t>> Outbox::next_due(const Accept& accept) {
   }
   s->reset();
   return out;
-}
-
-Status Outbox::record(const std::vector<AttemptResult>& results, std::int64_t now) {
-  if (results.empty()) return {};
-  HPAN_TRY_ASSIGN(tx, sql::Transaction::begin(store_.db()));
-  AuditBatch batch = audit_.begin_batch();
-  HPAN_TRY(record_rows(results, now, batch));
-  HPAN_TRY(tx.commit());
-  batch.commit();
-  return {};
 }
 
 Result<std::vector<OutboundDelivery>> Outbox::settle(const std::vector<AttemptResult>& results, std::int64_t now,

@@ -39,19 +39,17 @@ class Outbox {
   // Says whether a delivery, by its channel and address, may be taken now (false: leave
   // it pending, e.g. its host has as many transfers as it may); called in due order.
   using Accept = std::function<bool(const std::string& channel, const std::string& address)>;
-  // Marks up to `limit` due deliveries (pending or failed, body active, and accepted
-  // when `accept` is given) in flight and returns them, oldest first.
-  Result<std::vector<OutboundDelivery>> claim_due(std::int64_t now, int limit, const Accept& accept = {});
+  // What the engine does each time transfers finish, in one transaction (one commit, one
+  // fsync):
+  //  - records `results` with their audit records; a notice delivery that goes dead
+  //    queues an escalation message when escalation is set;
+  //  - marks up to `limit` due deliveries (pending or failed, body active, and accepted
+  //    when `accept` is given) in flight and returns them, oldest first.
+  Result<std::vector<OutboundDelivery>> settle(const std::vector<AttemptResult>& results, std::int64_t now,
+                                               int limit, const Accept& accept);
   // The earliest next attempt among deliveries that could be sent (and that `accept`
   // takes, when given), if any.
   Result<std::optional<std::int64_t>> next_due(const Accept& accept = {});
-  // Records attempts in one transaction with their audit records; a notice delivery that
-  // goes dead queues an escalation message (same transaction) when escalation is set.
-  Status record(const std::vector<AttemptResult>& results, std::int64_t now);
-  // record(results) and claim_due(limit, accept) in one transaction (one commit, one
-  // fsync): what the engine does each time transfers finish.
-  Result<std::vector<OutboundDelivery>> settle(const std::vector<AttemptResult>& results, std::int64_t now,
-                                               int limit, const Accept& accept);
   // The payload base of a version (cached by the engine).
   Result<nlohmann::json> payload(const std::string& notice_id, int version);
 
